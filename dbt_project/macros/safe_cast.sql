@@ -1,0 +1,4 @@
+{#- dbt-duckdb's safe_cast is a plain cast; a bad raw value must become null, not abort. -#}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}
