@@ -45,35 +45,85 @@ def main() -> None:
 
 @main.command()
 @click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
-@click.option("--releases", "n_releases", type=int, default=1000, show_default=True,
-              help="Firmware releases across all platforms.")
-@click.option("--devices", "n_devices", type=int, default=6000, show_default=True,
-              help="Devices in the fleet.")
-@click.option("--events", "n_events", type=int, default=150_000, show_default=True,
-              help="Approximate number of device error events.")
-@click.option("--start-date", type=ISODate(), default="2024-01-01", show_default=True,
-              help="First day of the world.")
-@click.option("--end-date", type=ISODate(), default="2026-06-30", show_default=True,
-              help="Last day of the world (the data's as-of date).")
-@click.option("--drift-at", type=ISODate(), default=None,
-              help="From this date a new platform launches and the causes of regressions "
-              "shift (see README).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
-              show_default=True, help="File format of the raw tables.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("seeds"), show_default=True, help="Folder to write into.")
+@click.option(
+    "--releases",
+    "n_releases",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="Firmware releases across all platforms.",
+)
+@click.option(
+    "--devices",
+    "n_devices",
+    type=int,
+    default=6000,
+    show_default=True,
+    help="Devices in the fleet.",
+)
+@click.option(
+    "--events",
+    "n_events",
+    type=int,
+    default=150_000,
+    show_default=True,
+    help="Approximate number of device error events.",
+)
+@click.option(
+    "--start-date",
+    type=ISODate(),
+    default="2024-01-01",
+    show_default=True,
+    help="First day of the world.",
+)
+@click.option(
+    "--end-date",
+    type=ISODate(),
+    default="2026-06-30",
+    show_default=True,
+    help="Last day of the world (the data's as-of date).",
+)
+@click.option(
+    "--drift-at",
+    type=ISODate(),
+    default=None,
+    help="From this date a new platform launches and the causes of regressions shift (see README).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the raw tables.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("seeds"),
+    show_default=True,
+    help="Folder to write into.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def generate(seed, n_releases, n_devices, n_events, start_date, end_date, drift_at, fmt,
-             out_dir, as_json) -> None:
+def generate(
+    seed, n_releases, n_devices, n_events, start_date, end_date, drift_at, fmt, out_dir, as_json
+) -> None:
     """Simulate fleet telemetry and write the raw tables plus the oracle file.
 
     Deterministic: the same options give byte-identical files.
     """
     from ml.generate import ConfigError, WorldConfig, generate_world
 
-    cfg = WorldConfig(seed=seed, n_releases=n_releases, n_devices=n_devices,
-                      n_events=n_events, start_date=start_date, end_date=end_date,
-                      drift_at=drift_at)
+    cfg = WorldConfig(
+        seed=seed,
+        n_releases=n_releases,
+        n_devices=n_devices,
+        n_events=n_events,
+        start_date=start_date,
+        end_date=end_date,
+        drift_at=drift_at,
+    )
     try:
         summary = generate_world(cfg, out_dir, fmt, progress=sys.stderr.isatty())
     except ConfigError as exc:
@@ -84,5 +134,7 @@ def generate(seed, n_releases, n_devices, n_events, start_date, end_date, drift_
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:
         rows = ", ".join(f"{k}={v:,}" for k, v in summary.rows.items())
-        click.echo(f"wrote {fmt} world to {out_dir}: {rows}; "
-                   f"true regression rate {summary.regression_base_rate:.1%}")
+        click.echo(
+            f"wrote {fmt} world to {out_dir}: {rows}; "
+            f"true regression rate {summary.regression_base_rate:.1%}"
+        )

@@ -77,15 +77,21 @@ def generate_world(
     ticket_parts: list[Tickets] = []
     chunks = simulate_events(cfg, exposure, expected)
     n_chunks = -(-cfg.n_days // 28)
-    for k, chunk in enumerate(tqdm(chunks, total=n_chunks, desc="events", unit="chunk", disable=not progress)):
-        writer.append("error_events", _events_table(chunk, n_events, start, device_ids, release_ids))
+    for k, chunk in enumerate(
+        tqdm(chunks, total=n_chunks, desc="events", unit="chunk", disable=not progress)
+    ):
+        writer.append(
+            "error_events", _events_table(chunk, n_events, start, device_ids, release_ids)
+        )
         n_events += len(chunk.device)
         ticket_parts.append(tickets_from_events(chunk, np.random.default_rng([cfg.seed, 2, k])))
     writer.close("error_events")
 
     caused = sum(len(t.device) for t in ticket_parts)
-    n_background = int(round(caused * _BACKGROUND_TICKET_SHARE))
-    ticket_parts.append(background_tickets(cfg, exposure, n_background, np.random.default_rng([cfg.seed, 3])))
+    n_background = round(caused * _BACKGROUND_TICKET_SHARE)
+    ticket_parts.append(
+        background_tickets(cfg, exposure, n_background, np.random.default_rng([cfg.seed, 3]))
+    )
     tickets = concat_tickets(ticket_parts, cfg)
     writer.write("support_tickets", _tickets_frame(tickets, start, device_ids))
 
@@ -100,14 +106,24 @@ def generate_world(
         },
         regression_base_rate=round(float(releases.oracle["is_true_regression"].mean()), 4),
     )
-    manifest = {"config": {k: str(v) for k, v in asdict(cfg).items()}, "format": fmt, **summary.as_dict()}
-    (writer.staging / "world.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    manifest = {
+        "config": {k: str(v) for k, v in asdict(cfg).items()},
+        "format": fmt,
+        **summary.as_dict(),
+    }
+    (writer.staging / "world.json").write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    )
     writer.commit()
     return summary
 
 
 def _events_table(
-    chunk: EventChunk, first_id: int, start: pd.Timestamp, device_ids: np.ndarray, release_ids: np.ndarray
+    chunk: EventChunk,
+    first_id: int,
+    start: pd.Timestamp,
+    device_ids: np.ndarray,
+    release_ids: np.ndarray,
 ) -> pa.Table:
     n = len(chunk.device)
     return pa.table(

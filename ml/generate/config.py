@@ -114,4 +114,3 @@ class WorldConfig:
             <= self.end_date - timedelta(days=60)
         ):
             raise ConfigError("--drift-at must be at least 60 days inside the time span")
-

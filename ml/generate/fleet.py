@@ -49,9 +49,14 @@ def build_fleet(cfg: WorldConfig, rng: np.random.Generator) -> Fleet:
         platform, name, soc = DRIFT_PLATFORM
         catalog.append((platform, name, soc, cfg.drift_at - timedelta(days=90)))
         platform_start[platform] = cfg.drift_at
-    models = pd.DataFrame(catalog, columns=["platform_id", "model_name", "soc_family", "launch_date"])
+    models = pd.DataFrame(
+        catalog, columns=["platform_id", "model_name", "soc_family", "launch_date"]
+    )
     models["device_model_id"] = [
-        f"DM-{p.upper()}-{k + 1}" for p, k in zip(models["platform_id"], models.groupby("platform_id").cumcount(), strict=True)
+        f"DM-{p.upper()}-{k + 1}"
+        for p, k in zip(
+            models["platform_id"], models.groupby("platform_id").cumcount(), strict=True
+        )
     ]
     models = models[["device_model_id", "model_name", "platform_id", "soc_family", "launch_date"]]
 

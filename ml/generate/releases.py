@@ -9,7 +9,7 @@ carries it out of the generator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,9 @@ def _regression_logit(
     post_drift: bool,
 ) -> float:
     """The hidden causal model: log-odds of a regression before unseen noise."""
-    churn_effect, component_effect, test_effect = (0.25, 1.1, 0.0) if post_drift else (0.8, 0.55, 2.5)
+    churn_effect, component_effect, test_effect = (
+        (0.25, 1.1, 0.0) if post_drift else (0.8, 0.55, 2.5)
+    )
     return (
         -2.75
         + churn_effect * (churn - 5.5)
@@ -82,7 +84,9 @@ def _platform_release_counts(cfg: WorldConfig, fleet: Fleet) -> dict[str, int]:
     total = sum(span.values())
     raw = {p: cfg.n_releases * s / total for p, s in span.items()}
     counts = {p: int(v) for p, v in raw.items()}
-    for p in sorted(raw, key=lambda p: (counts[p] - raw[p], p))[: cfg.n_releases - sum(counts.values())]:
+    for p in sorted(raw, key=lambda p: (counts[p] - raw[p], p))[
+        : cfg.n_releases - sum(counts.values())
+    ]:
         counts[p] += 1
     return counts
 
@@ -95,7 +99,8 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
     susceptible: list[np.ndarray] = []
     model_platform = fleet.models["platform_id"].to_numpy()
     model_age = (
-        (pd.Timestamp(cfg.start_date) - pd.to_datetime(fleet.models["launch_date"])).dt.days / 365.25
+        (pd.Timestamp(cfg.start_date) - pd.to_datetime(fleet.models["launch_date"])).dt.days
+        / 365.25
     ).to_numpy()
     model_device_weight = np.bincount(
         fleet.device_model_index, weights=fleet.device_weight, minlength=len(fleet.models)
@@ -104,7 +109,9 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
     for platform, count in _platform_release_counts(cfg, fleet).items():
         start = fleet.platform_start[platform]
         span = (cfg.end_date - start).days
-        offsets = np.concatenate([[0], np.sort(rng.choice(np.arange(1, span), count - 1, replace=False))])
+        offsets = np.concatenate(
+            [[0], np.sort(rng.choice(np.arange(1, span), count - 1, replace=False))]
+        )
         platform_effect = rng.normal(0, 0.25)
         version = [int(rng.integers(2, 6)), int(rng.integers(0, 10)), 0]
         platform_models = np.flatnonzero(model_platform == platform)
@@ -117,20 +124,26 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
             probs = _BASE_PATCH_TYPE_PROBS.copy()
             if rushed:
                 probs[3] += 1.5  # a fix shipped fast after a bad release is usually a hotfix
-            patch_type = "feature" if i == 0 else str(rng.choice(PATCH_TYPES, p=probs / probs.sum()))
+            patch_type = (
+                "feature" if i == 0 else str(rng.choice(PATCH_TYPES, p=probs / probs.sum()))
+            )
             version = _bump(version, patch_type, rng) if i else version
 
-            lines = int(np.expm1(rng.normal(_LINES_LOG_MEAN[patch_type], _LINES_LOG_SD[patch_type])))
+            lines = int(
+                np.expm1(rng.normal(_LINES_LOG_MEAN[patch_type], _LINES_LOG_SD[patch_type]))
+            )
             if post_drift:
                 lines = int(lines * 1.8)
             lines = max(lines, 1)
-            lines_added = int(round(lines * rng.beta(5, 3)))
+            lines_added = round(lines * rng.beta(5, 3))
             files = 1 + int(rng.poisson(lines / 35))
             n_components = min(1 + int(rng.poisson(_EXTRA_COMPONENTS[patch_type])), len(COMPONENTS))
             weights = np.array(COMPONENT_WEIGHTS)
             if patch_type == "security":
                 weights[COMPONENTS.index("drm")] *= 4
-            touched = sorted(rng.choice(COMPONENTS, n_components, replace=False, p=weights / weights.sum()))
+            touched = sorted(
+                rng.choice(COMPONENTS, n_components, replace=False, p=weights / weights.sum())
+            )
             test_files = int(rng.binomial(files, rng.beta(2, 6)))
             fleet_age = fleet.platform_mean_age_years(platform, release_date)
 
@@ -146,7 +159,11 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
                 platform_effect=platform_effect,
                 post_drift=post_drift,
             )
-            probability = 0.0 if i == 0 else float(1 / (1 + np.exp(-(logit + rng.normal(0, _UNSEEN_NOISE_SD)))))
+            probability = (
+                0.0
+                if i == 0
+                else float(1 / (1 + np.exp(-(logit + rng.normal(0, _UNSEEN_NOISE_SD)))))
+            )
             flag = bool(rng.uniform() < probability)
             flags.append(flag)
 
@@ -166,7 +183,9 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
                     "lines_added": lines_added,
                     "lines_deleted": lines - lines_added,
                     "components_touched": "|".join(touched),
-                    "package_size_kb": int(900 + 150 * n_components + lines * rng.lognormal(0.7, 0.3)),
+                    "package_size_kb": int(
+                        900 + 150 * n_components + lines * rng.lognormal(0.7, 0.3)
+                    ),
                     "test_files_changed": test_files,
                     "release_date": release_date,
                 }
@@ -179,14 +198,13 @@ def simulate_releases(cfg: WorldConfig, fleet: Fleet, rng: np.random.Generator) 
                     "regression_multiplier": round(uplift, 4),
                     "affected_categories": "|".join(
                         c for c, m in zip(ERROR_CATEGORIES, mult, strict=True) if m > 1
-                    ),
+                    )
+                    or None,
                     "is_post_drift": post_drift,
                 }
             )
 
-    order = np.argsort(
-        [f"{r['release_date']}|{r['release_id']}" for r in rows], kind="stable"
-    )
+    order = np.argsort([f"{r['release_date']}|{r['release_id']}" for r in rows], kind="stable")
     table = pd.DataFrame(rows).iloc[order].reset_index(drop=True)
     oracle = pd.DataFrame(truth).iloc[order].reset_index(drop=True)
     quality = np.exp(rng.normal(0, 0.12, len(rows)))
@@ -232,6 +250,9 @@ def _regression_effect(
     weight_share = model_device_weight[chosen].sum() / model_device_weight[platform_models].sum()
     category_share = float(np.sum(np.array(CATEGORY_SHARE)[idx]))
     target_uplift = 1.7 + rng.gamma(2.0, 0.35)
-    m = min(1 + (target_uplift - 1) / (category_share * weight_share), _MAX_REGRESSION_CATEGORY_MULTIPLIER)
+    m = min(
+        1 + (target_uplift - 1) / (category_share * weight_share),
+        _MAX_REGRESSION_CATEGORY_MULTIPLIER,
+    )
     mult[idx] = m
     return mult, susc, float(1 + (m - 1) * category_share * weight_share)

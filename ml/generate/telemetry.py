@@ -72,7 +72,9 @@ def rollout_share(days_since_start: np.ndarray) -> np.ndarray:
     return np.where(days_since_start < 0, 0.0, curve[clipped])
 
 
-def build_exposure(cfg: WorldConfig, fleet: Fleet, releases: Releases, rng: np.random.Generator) -> Exposure:
+def build_exposure(
+    cfg: WorldConfig, fleet: Fleet, releases: Releases, rng: np.random.Generator
+) -> Exposure:
     """Simulate every cohort's staged rollouts and return the exposure ranges."""
     cohort = fleet.device_model_index * len(REGIONS) + fleet.device_region_index
     rank = rng.uniform(size=len(cohort))
@@ -82,7 +84,9 @@ def build_exposure(cfg: WorldConfig, fleet: Fleet, releases: Releases, rng: np.r
     cohort_offset = np.concatenate([[0], np.cumsum(cohort_sizes)])
 
     rel = releases.table
-    rel_day = (pd.to_datetime(rel["release_date"]) - pd.Timestamp(cfg.start_date)).dt.days.to_numpy()
+    rel_day = (
+        pd.to_datetime(rel["release_date"]) - pd.Timestamp(cfg.start_date)
+    ).dt.days.to_numpy()
     day = np.arange(cfg.n_days)
     parts: list[tuple[np.ndarray, ...]] = []
     for platform, start in fleet.platform_start.items():
@@ -177,7 +181,9 @@ def simulate_events(
         position = np.searchsorted(exposure.cumulative_weight, target, side="right") - 1
         position = np.clip(position, exposure.lo[row], exposure.hi[row] - 1)
         seconds = exposure.day[row] * SECONDS_PER_DAY + rng.integers(0, SECONDS_PER_DAY, len(row))
-        code = code_first[category] + (rng.uniform(size=len(row)) * code_count[category]).astype(int)
+        code = code_first[category] + (rng.uniform(size=len(row)) * code_count[category]).astype(
+            int
+        )
         severity = (rng.uniform(size=len(row))[:, None] > severity_cdf[category]).sum(axis=1)
         order = np.argsort(seconds, kind="stable")
         yield EventChunk(
@@ -217,10 +223,14 @@ def tickets_from_events(chunk: EventChunk, rng: np.random.Generator) -> Tickets:
     )
 
 
-def background_tickets(cfg: WorldConfig, exposure: Exposure, n: int, rng: np.random.Generator) -> Tickets:
+def background_tickets(
+    cfg: WorldConfig, exposure: Exposure, n: int, rng: np.random.Generator
+) -> Tickets:
     """Tickets that no error event explains (misuse, home network, ...)."""
     row = rng.integers(0, len(exposure.day), n)
-    position = exposure.lo[row] + (rng.uniform(size=n) * (exposure.hi[row] - exposure.lo[row])).astype(int)
+    position = exposure.lo[row] + (
+        rng.uniform(size=n) * (exposure.hi[row] - exposure.lo[row])
+    ).astype(int)
     return _tickets(
         device=exposure.device_order[position],
         opened=exposure.day[row] * SECONDS_PER_DAY + rng.integers(0, SECONDS_PER_DAY, n),
@@ -245,7 +255,9 @@ def concat_tickets(parts: list[Tickets], cfg: WorldConfig) -> Tickets:
     still open (resolution ``open``, no resolved_at, encoded as -1).
     """
     end = cfg.n_days * SECONDS_PER_DAY
-    fields = {f: np.concatenate([getattr(p, f) for p in parts]) for f in Tickets.__dataclass_fields__}
+    fields = {
+        f: np.concatenate([getattr(p, f) for p in parts]) for f in Tickets.__dataclass_fields__
+    }
     keep = fields["opened_at_s"] < end
     order = np.lexsort((fields["device"][keep], fields["opened_at_s"][keep]))
     t = {f: v[keep][order] for f, v in fields.items()}

@@ -59,9 +59,13 @@ class RawWriter:
             self.path(name).parent.mkdir(parents=True, exist_ok=True)
             if self.fmt == "csv":
                 options = pacsv.WriteOptions(quoting_style="needed")
-                self._streams[name] = pacsv.CSVWriter(self.path(name), table.schema, write_options=options)
+                self._streams[name] = pacsv.CSVWriter(
+                    self.path(name), table.schema, write_options=options
+                )
             else:
-                self._streams[name] = pq.ParquetWriter(self.path(name), table.schema, compression="zstd")
+                self._streams[name] = pq.ParquetWriter(
+                    self.path(name), table.schema, compression="zstd"
+                )
         self._streams[name].write_table(table)
 
     def close(self, name: str) -> None:
@@ -82,7 +86,9 @@ class RawWriter:
 
 def dictionary_column(codes: np.ndarray, values: np.ndarray | list[str]) -> pa.DictionaryArray:
     """A string column stored as indices into its distinct values."""
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string()))
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes, pa.int32()), pa.array(values, pa.string())
+    )
 
 
 def timestamp_column(start: pd.Timestamp, seconds: np.ndarray) -> pa.Array:

@@ -1,0 +1,51 @@
+# The two commands a fresh clone needs: `make run` and `make test` (see README).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+export DBT_PROFILES_DIR := $(CURDIR)
+export PATCHRISK_DUCKDB_PATH ?= $(CURDIR)/warehouse/patchrisk.duckdb
+DBT := $(BIN)/dbt --no-use-colors
+DBT_ARGS := --project-dir dbt_project
+
+.PHONY: setup run build test lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==26.3
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+## run: set up, build the warehouse on the embedded default world, write the docs
+run: setup build
+
+build: setup
+	mkdir -p $(dir $(PATCHRISK_DUCKDB_PATH))
+	$(DBT) build $(DBT_ARGS)
+	$(DBT) docs generate $(DBT_ARGS) --static
+	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
+	@echo "docs:      $(CURDIR)/dbt_project/target/static_index.html"
+
+## test: set up, lint, then every test (pytest runs dbt build on generated worlds)
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix dbt_project/models dbt_project/macros dbt_project/tests
+
+## bench: generator and dbt build wall time and peak memory (default world, 10M events)
+bench: setup
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) warehouse bench_results dbt_project/target dbt_project/logs

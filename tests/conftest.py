@@ -1,0 +1,34 @@
+"""Shared fixtures: small generated worlds (data fixtures are generated, never mocked)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ml.generate import WorldConfig, generate_world
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SMALL_WORLD = WorldConfig(
+    seed=7,
+    n_releases=120,
+    n_devices=1200,
+    n_events=20_000,
+    start_date=date(2025, 1, 1),
+    end_date=date(2025, 12, 31),
+)
+
+
+@pytest.fixture(scope="session")
+def small_world_csv(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("small_world_csv")
+    generate_world(SMALL_WORLD, out, "csv")
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_world_parquet(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("small_world_parquet")
+    generate_world(SMALL_WORLD, out, "parquet")
+    return out
