@@ -1,0 +1,79 @@
+{#- As-of join: each accepted ticket is attributed to the most recent accepted error event of
+    the same device in the `rma_attribution_window_days` before it opened. -#}
+with
+
+int_support_tickets_screened as (
+
+    select * from {{ ref('int_support_tickets_screened') }}
+
+),
+
+int_error_events_screened as (
+
+    select * from {{ ref('int_error_events_screened') }}
+
+),
+
+accepted_tickets as (
+
+    select * from int_support_tickets_screened
+    where rejection_reason is null
+
+),
+
+accepted_events as (
+
+    select * from int_error_events_screened
+    where rejection_reason is null
+
+),
+
+candidate_events as (
+
+    select
+        accepted_tickets.ticket_id,
+        accepted_events.event_id,
+        accepted_events.release_id,
+        accepted_events.error_code,
+        accepted_events.error_category,
+        accepted_events.occurred_at,
+        row_number() over (
+            partition by accepted_tickets.ticket_id
+            order by accepted_events.occurred_at desc, accepted_events.event_id desc
+        ) as recency_rank
+    from accepted_tickets
+    inner join accepted_events
+        on
+            accepted_tickets.device_id = accepted_events.device_id
+            and accepted_events.occurred_at < accepted_tickets.opened_at
+            and accepted_events.occurred_at >= {{ dbt.dateadd(
+                'day', -var('rma_attribution_window_days'), 'accepted_tickets.opened_at'
+            ) }}
+
+),
+
+attributed as (
+
+    select
+        accepted_tickets.ticket_id,
+        accepted_tickets.device_id,
+        accepted_tickets.opened_at,
+        accepted_tickets.opened_date,
+        accepted_tickets.symptom,
+        accepted_tickets.resolution,
+        accepted_tickets.is_rma,
+        candidate_events.event_id is not null as is_attributed,
+        candidate_events.event_id as attributed_event_id,
+        candidate_events.occurred_at as attributed_event_occurred_at,
+        candidate_events.release_id as attributed_release_id,
+        candidate_events.error_code as attributed_error_code,
+        candidate_events.error_category as attributed_error_category
+    from accepted_tickets
+    left join candidate_events
+        on
+            accepted_tickets.ticket_id = candidate_events.ticket_id
+            and candidate_events.recency_rank = 1
+
+)
+
+select * from attributed
