@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from ml.generate import ConfigError, WorldConfig
+
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 3
 
@@ -44,12 +46,12 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--seed", type=int, default=42, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=WorldConfig.seed, show_default=True, help="Random seed.")
 @click.option(
     "--releases",
     "n_releases",
     type=int,
-    default=1000,
+    default=WorldConfig.n_releases,
     show_default=True,
     help="Firmware releases across all platforms.",
 )
@@ -57,7 +59,7 @@ def main() -> None:
     "--devices",
     "n_devices",
     type=int,
-    default=6000,
+    default=WorldConfig.n_devices,
     show_default=True,
     help="Devices in the fleet.",
 )
@@ -65,21 +67,21 @@ def main() -> None:
     "--events",
     "n_events",
     type=int,
-    default=150_000,
+    default=WorldConfig.n_events,
     show_default=True,
     help="Approximate number of device error events.",
 )
 @click.option(
     "--start-date",
     type=ISODate(),
-    default="2024-01-01",
+    default=str(WorldConfig.start_date),
     show_default=True,
     help="First day of the world.",
 )
 @click.option(
     "--end-date",
     type=ISODate(),
-    default="2026-06-30",
+    default=str(WorldConfig.end_date),
     show_default=True,
     help="Last day of the world (the data's as-of date).",
 )
@@ -113,7 +115,7 @@ def generate(
 
     Deterministic: the same options give byte-identical files.
     """
-    from ml.generate import ConfigError, WorldConfig, generate_world
+    from ml.generate.world import generate_world
 
     cfg = WorldConfig(
         seed=seed,

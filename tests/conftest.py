@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ml.generate import WorldConfig, generate_world
+from ml.generate import WorldConfig
+from ml.generate.world import generate_world
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SMALL_WORLD = WorldConfig(

@@ -84,9 +84,9 @@ class WorldConfig:
     """
 
     seed: int = 42
-    n_releases: int = 1000
+    n_releases: int = 2000
     n_devices: int = 6000
-    n_events: int = 150_000
+    n_events: int = 300_000
     start_date: date = date(2024, 1, 1)
     end_date: date = date(2026, 6, 30)
     drift_at: date | None = None

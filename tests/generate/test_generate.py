@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from sklearn.metrics import roc_auc_score
 
 from ml.cli import main
-from ml.generate import ConfigError, WorldConfig, generate_world
+from ml.generate import ConfigError, WorldConfig
+from ml.generate.world import generate_world
 from tests.conftest import REPO_ROOT, SMALL_WORLD
 
 TABLES = (
