@@ -43,13 +43,13 @@ trailing_platform_activity as (
     inner join int_platform_days_aggregated
         on
             int_firmware_releases_sequenced.platform_id = int_platform_days_aggregated.platform_id
-            and int_platform_days_aggregated.activity_date
-            < int_firmware_releases_sequenced.release_date
-            and int_platform_days_aggregated.activity_date >= {{ dbt.dateadd(
+            and int_firmware_releases_sequenced.release_date
+            > int_platform_days_aggregated.activity_date
+            and {{ dbt.dateadd(
                 'day',
                 -var('feature_trailing_window_days'),
                 'int_firmware_releases_sequenced.release_date',
-            ) }}
+            ) }} <= int_platform_days_aggregated.activity_date
     group by int_firmware_releases_sequenced.release_id
 
 ),
@@ -77,7 +77,7 @@ device_ages as (
     inner join platform_devices
         on
             int_firmware_releases_sequenced.platform_id = platform_devices.platform_id
-            and platform_devices.manufacture_date < int_firmware_releases_sequenced.release_date
+            and int_firmware_releases_sequenced.release_date > platform_devices.manufacture_date
 
 ),
 
@@ -103,12 +103,12 @@ recent_releases as (
     left join int_firmware_releases_sequenced as earlier_releases
         on
             int_firmware_releases_sequenced.platform_id = earlier_releases.platform_id
-            and earlier_releases.release_date < int_firmware_releases_sequenced.release_date
-            and earlier_releases.release_date >= {{ dbt.dateadd(
+            and int_firmware_releases_sequenced.release_date > earlier_releases.release_date
+            and {{ dbt.dateadd(
                 'day',
                 -var('feature_recent_releases_window_days'),
                 'int_firmware_releases_sequenced.release_date',
-            ) }}
+            ) }} <= earlier_releases.release_date
     group by int_firmware_releases_sequenced.release_id
 
 ),

@@ -31,8 +31,8 @@ previous_release_observed as (
         on
             int_firmware_releases_sequenced.previous_release_id
             = int_release_days_aggregated.release_id
-            and int_release_days_aggregated.activity_date
-            < int_firmware_releases_sequenced.release_date
+            and int_firmware_releases_sequenced.release_date
+            > int_release_days_aggregated.activity_date
     group by int_firmware_releases_sequenced.release_id
 
 ),
@@ -51,9 +51,9 @@ known_labels as (
     inner join int_release_labels_derived
         on
             int_firmware_releases_sequenced.platform_id = int_release_labels_derived.platform_id
+            and int_firmware_releases_sequenced.release_date
+            > int_release_labels_derived.label_available_date
             and int_release_labels_derived.is_label_available
-            and int_release_labels_derived.label_available_date
-            < int_firmware_releases_sequenced.release_date
 
 ),
 

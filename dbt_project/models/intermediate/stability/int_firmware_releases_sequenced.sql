@@ -54,7 +54,7 @@ described as (
         ln(1 + lines_changed) as code_churn_score,
         components_touched,
         component_count,
-        {%- for component in var('firmware_components') %}
+        {% for component in var('firmware_components') %}
         coalesce(
             {{ dbt.position(
                 "'|" ~ component ~ "|'",
@@ -62,7 +62,7 @@ described as (
             ) }} > 0,
             false
         ) as touches_{{ component }},
-        {%- endfor %}
+        {% endfor %}
         package_size_kb,
         test_files_changed,
         1.0 * test_files_changed

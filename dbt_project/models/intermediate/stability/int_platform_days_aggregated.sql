@@ -40,16 +40,16 @@ platform_calendar as (
 
     select
         platforms.platform_id,
-        cast(
-            {{ dbt.dateadd('day', 'int_day_offsets_generated.day_offset', 'platforms.first_release_date') }}
-            as date
-        ) as activity_date
+        cast({{ dbt.dateadd(
+            'day', 'int_day_offsets_generated.day_offset', 'platforms.first_release_date'
+        ) }} as date) as activity_date
     from platforms
     cross join int_data_bounds_computed
     inner join int_day_offsets_generated
         on
-            int_day_offsets_generated.day_offset
-            <= {{ dbt.datediff('platforms.first_release_date', 'int_data_bounds_computed.as_of_date', 'day') }}
+            int_day_offsets_generated.day_offset <= {{ dbt.datediff(
+                'platforms.first_release_date', 'int_data_bounds_computed.as_of_date', 'day'
+            ) }}
 
 ),
 

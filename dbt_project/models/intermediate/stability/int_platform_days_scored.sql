@@ -22,10 +22,10 @@ trailing_baselines as (
     left join int_platform_days_aggregated as trailing_day
         on
             current_day.platform_id = trailing_day.platform_id
-            and trailing_day.activity_date < current_day.activity_date
-            and trailing_day.activity_date >= {{ dbt.dateadd(
+            and current_day.activity_date > trailing_day.activity_date
+            and {{ dbt.dateadd(
                 'day', -var('spike_trailing_window_days'), 'current_day.activity_date'
-            ) }}
+            ) }} <= trailing_day.activity_date
     group by current_day.platform_id, current_day.activity_date
 
 ),

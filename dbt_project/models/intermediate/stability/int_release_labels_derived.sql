@@ -11,9 +11,10 @@ eligible_releases as (
 
     select
         *,
-        is_window_closed
-        and window_device_days >= {{ var('min_label_exposure_device_days') }}
-        as is_label_eligible
+        (
+            is_window_closed
+            and window_device_days >= {{ var('min_label_exposure_device_days') }}
+        ) as is_label_eligible
     from int_release_windows_aggregated
 
 ),
@@ -31,7 +32,7 @@ ranked_baseline_candidates as (
     inner join eligible_releases as baseline_releases
         on
             eligible_releases.platform_id = baseline_releases.platform_id
-            and baseline_releases.release_date < eligible_releases.release_date
+            and eligible_releases.release_date > baseline_releases.release_date
             and baseline_releases.is_label_eligible
 
 ),

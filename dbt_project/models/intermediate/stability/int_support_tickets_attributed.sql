@@ -45,10 +45,10 @@ candidate_events as (
     inner join accepted_events
         on
             accepted_tickets.device_id = accepted_events.device_id
-            and accepted_events.occurred_at < accepted_tickets.opened_at
-            and accepted_events.occurred_at >= {{ dbt.dateadd(
+            and accepted_tickets.opened_at > accepted_events.occurred_at
+            and {{ dbt.dateadd(
                 'day', -var('rma_attribution_window_days'), 'accepted_tickets.opened_at'
-            ) }}
+            ) }} <= accepted_events.occurred_at
 
 ),
 

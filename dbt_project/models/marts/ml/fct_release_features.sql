@@ -42,9 +42,9 @@ features as (
         int_firmware_releases_sequenced.lines_changed,
         int_firmware_releases_sequenced.code_churn_score,
         int_firmware_releases_sequenced.component_count,
-        {%- for component in var('firmware_components') %}
+        {% for component in var('firmware_components') %}
         int_firmware_releases_sequenced.touches_{{ component }},
-        {%- endfor %}
+        {% endfor %}
         int_firmware_releases_sequenced.package_size_kb,
         int_firmware_releases_sequenced.test_files_changed,
         int_firmware_releases_sequenced.test_file_ratio,
