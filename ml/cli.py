@@ -6,6 +6,7 @@ runtime failure (missing warehouse, failed build ...).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import date, datetime
@@ -17,6 +18,14 @@ from ml.generate import ConfigError, WorldConfig
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 3
+RAW_TABLES = (
+    "device_models",
+    "devices",
+    "firmware_releases",
+    "daily_active_devices",
+    "error_events",
+    "support_tickets",
+)
 
 
 class ISODate(click.ParamType):
@@ -140,3 +149,83 @@ def generate(
             f"wrote {fmt} world to {out_dir}: {rows}; "
             f"true regression rate {summary.regression_base_rate:.1%}"
         )
+
+
+def parse_dbt_var(text: str) -> tuple[str, object]:
+    """`name=value` -> (name, value), the value parsed as JSON when it is JSON (1.4, true)."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="--var")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+@main.command()
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder with the raw tables  [default: $PATCHRISK_RAW_DIR or seeds]",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="File format of the raw tables.",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file to build  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
+)
+@click.option(
+    "--var",
+    "dbt_vars",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a dbt var (repeatable), e.g. --var regression_rate_ratio=1.4",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def build(raw_dir, fmt, warehouse, dbt_vars, as_json) -> None:
+    """Build the warehouse with dbt: every model, data test and unit test."""
+    from ml.warehouse import BuildConfig
+    from ml.warehouse import build as build_warehouse
+
+    config = BuildConfig(raw_format=fmt, dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars))
+    if raw_dir is not None:
+        config = dataclasses.replace(config, raw_dir=raw_dir)
+    if warehouse is not None:
+        config = dataclasses.replace(config, duckdb_path=warehouse)
+    missing = [t for t in RAW_TABLES if not (config.raw_dir / f"{t}.{fmt}").exists()]
+    if missing:
+        fail(f"{config.raw_dir} lacks {', '.join(f'{t}.{fmt}' for t in missing)}", EXIT_BAD_INPUT)
+    click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
+    result = build_warehouse(config)
+    problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "success": result.success,
+                    "warehouse": str(result.duckdb_path),
+                    "elapsed_seconds": round(result.elapsed_seconds, 2),
+                    "nodes": len(result.nodes),
+                    "problems": problems,
+                },
+                indent=2,
+            )
+        )
+    elif result.success:
+        click.echo(
+            f"built {result.duckdb_path}: {len(result.nodes)} nodes in "
+            f"{result.elapsed_seconds:.1f}s" + (f"; warnings: {problems}" if problems else "")
+        )
+    if not result.success:
+        if not as_json:
+            click.echo(result.log[-3000:], err=True)
+        fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)

@@ -24,8 +24,19 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 PROJECT_DIR = REPO_ROOT / "dbt_project"
-DEFAULT_DUCKDB_PATH = REPO_ROOT / "warehouse" / "patchrisk.duckdb"
-DEFAULT_RAW_DIR = REPO_ROOT / "seeds"
+
+
+def default_duckdb_path() -> Path:
+    """PATCHRISK_DUCKDB_PATH, else warehouse/patchrisk.duckdb under the repo root."""
+    return Path(
+        os.environ.get("PATCHRISK_DUCKDB_PATH", REPO_ROOT / "warehouse" / "patchrisk.duckdb")
+    )
+
+
+def default_raw_dir() -> Path:
+    """PATCHRISK_RAW_DIR, else the embedded default world in seeds/."""
+    return Path(os.environ.get("PATCHRISK_RAW_DIR", REPO_ROOT / "seeds"))
+
 
 RawFormat = Literal["csv", "parquet"]
 DbtCommand = Literal["build", "run", "test", "compile", "docs generate"]
@@ -66,9 +77,9 @@ class BuildResult:
 class BuildConfig:
     """Where a build reads raw data and writes the warehouse, plus dbt var overrides."""
 
-    raw_dir: Path = DEFAULT_RAW_DIR
+    raw_dir: Path = field(default_factory=default_raw_dir)
     raw_format: RawFormat = "csv"
-    duckdb_path: Path = DEFAULT_DUCKDB_PATH
+    duckdb_path: Path = field(default_factory=default_duckdb_path)
     dbt_vars: dict[str, object] = field(default_factory=dict)
     select: str | None = None
     threads: int | None = None
@@ -95,6 +106,8 @@ def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> lis
         "--profiles-dir",
         str(REPO_ROOT),
         "--target-path",
+        str(target_path),
+        "--log-path",
         str(target_path),
         "--no-use-colors",
     ]
