@@ -1,0 +1,61 @@
+"""Per-release explanations: CatBoost SHAP values of the uncalibrated classifier.
+
+Contributions are in the model's log-odds units (positive = raises the regression risk);
+they add up, with the expected value, to the raw model's log-odds for the release.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One feature's part in one release's score."""
+
+    feature: str
+    value: float | str | None
+    contribution: float
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def shap_contributions(
+    model: CatBoostClassifier, features: pd.DataFrame, categorical: tuple[str, ...]
+) -> np.ndarray:
+    """SHAP values, shape (rows, features), without the expected-value column."""
+    pool = Pool(features, cat_features=list(categorical))
+    values = model.get_feature_importance(pool, type="ShapValues", thread_count=1)
+    return np.asarray(values)[:, :-1]
+
+
+def _json_value(value: object) -> float | str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return round(float(value), 6)
+    return str(value)
+
+
+def top_factors(
+    contributions: np.ndarray, features: pd.DataFrame, k: int = 5
+) -> list[list[Factor]]:
+    """Per row, the k features with the largest |contribution|, largest first."""
+    names = list(features.columns)
+    values = features.to_numpy(dtype=object)
+    out: list[list[Factor]] = []
+    for row, contrib in enumerate(contributions):
+        order = np.lexsort((np.arange(len(contrib)), -np.abs(contrib)))[:k]
+        out.append(
+            [
+                Factor(names[j], _json_value(values[row, j]), round(float(contrib[j]), 6))
+                for j in order
+            ]
+        )
+    return out
