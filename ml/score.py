@@ -1,0 +1,93 @@
+"""Score every release of the feature mart with a registry model and write
+`ml.release_risk_scores` into the warehouse in one transaction."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ml.decision import decide
+from ml.errors import BadInputError, EnvironmentFailure
+from ml.explain import shap_contributions, top_factors
+from ml.features import build_features, check_columns
+from ml.registry import LoadedModel
+from ml.train import predict_errors, predict_raw_probability
+
+SCORES_SCHEMA = "ml"
+SCORES_TABLE = "release_risk_scores"
+TOP_FACTORS = 5
+# The table's contract (column, DuckDB type), in order; dbt declares it as a source.
+SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("release_id", "varchar"),
+    ("platform_id", "varchar"),
+    ("release_date", "date"),
+    ("regression_probability", "double"),
+    ("predicted_errors_per_10k_device_days", "double"),
+    ("decision", "varchar"),
+    ("model_version", "varchar"),
+    ("top_factors", "varchar"),
+    ("scored_at", "timestamp"),
+)
+
+
+def score_mart(
+    mart: pd.DataFrame, model: LoadedModel, scored_at: datetime, k: int = TOP_FACTORS
+) -> pd.DataFrame:
+    """One row per mart release: calibrated probability, predicted error rate, decision,
+    and the k top SHAP factors as a JSON array of {feature, value, contribution}."""
+    spec = model.spec
+    check_columns(mart, spec.required_mart_columns)
+    if mart.empty:
+        raise BadInputError("the feature mart is empty: nothing to score")
+    features = build_features(mart).loc[:, list(spec.features)]
+    probability = model.calibrator.apply(predict_raw_probability(model.classifier, features, spec))
+    factors = top_factors(
+        shap_contributions(model.classifier, features, spec.categorical), features, k
+    )
+    out = pd.DataFrame(
+        {
+            "release_id": mart["release_id"].astype(str).to_numpy(),
+            "platform_id": mart["platform_id"].astype(str).to_numpy(),
+            "release_date": pd.to_datetime(mart["release_date"]).dt.date.to_numpy(),
+            "regression_probability": probability,
+            "predicted_errors_per_10k_device_days": predict_errors(
+                model.regressor, model.regressor_target, features, spec
+            ),
+            "decision": decide(probability, model.thresholds),
+            "model_version": model.version,
+            "top_factors": [json.dumps([f.to_json() for f in row]) for row in factors],
+            "scored_at": scored_at.astimezone(UTC).replace(tzinfo=None),
+        }
+    )
+    return out.loc[:, [c for c, _ in SCORE_COLUMNS]]
+
+
+def write_scores(duckdb_path: Path, scores: pd.DataFrame) -> int:
+    """Replace ml.release_risk_scores with `scores` in one transaction; returns rows."""
+    path = Path(duckdb_path)
+    if not path.is_file():
+        raise EnvironmentFailure(f"no warehouse at {path}")
+    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in SCORE_COLUMNS)
+    try:
+        with duckdb.connect(str(path)) as con:
+            con.register("scores_frame", scores)
+            con.execute("begin transaction")
+            try:
+                con.execute(f"create schema if not exists {SCORES_SCHEMA}")
+                con.execute(
+                    f"create or replace table {SCORES_SCHEMA}.{SCORES_TABLE} as "
+                    f"select {columns} from scores_frame"
+                )
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+            return int(
+                con.execute(f"select count(*) from {SCORES_SCHEMA}.{SCORES_TABLE}").fetchall()[0][0]
+            )
+    except duckdb.Error as exc:
+        raise EnvironmentFailure(f"cannot write {SCORES_SCHEMA}.{SCORES_TABLE}: {exc}") from exc

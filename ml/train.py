@@ -1,0 +1,342 @@
+"""Train the regression-risk models and their baselines on the time-ordered split.
+
+`run_training` is pure (data in, fitted models and metrics out): it fits a CatBoost
+classifier (is_regression) and regressor (post-release errors per 10k device-days) on the
+oldest 60 % of labelled releases, early-stops and calibrates both on the next 20 %, and
+evaluates everything - model, oracle and baselines - on the newest 20 %, which nothing is
+fitted on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, CatBoostRegressor, Pool
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import r2_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ml.calibration import Calibrator, fit_calibrator
+from ml.decision import CostMatrix, Thresholds, bayes_thresholds
+from ml.evaluate import (
+    BootstrapConfig,
+    auc_against,
+    classifier_metrics,
+    regressor_metrics,
+)
+from ml.features import (
+    LABEL_COLUMNS,
+    REQUIRED_MART_COLUMNS,
+    FeatureSpec,
+    build_features,
+    build_prototype_features,
+    class_labels,
+    effort,
+    labelled_rows,
+    regression_target,
+)
+from ml.split import SplitConfig, TimeSplit, time_split
+
+BASELINES = ("logistic_regression", "random_forest", "prototype_recipe")
+
+
+@dataclass(frozen=True)
+class CatBoostParams:
+    """CatBoost hyper-parameters; the seed and thread count make training deterministic."""
+
+    iterations: int = 1000
+    depth: int = 3
+    learning_rate: float = 0.03
+    l2_leaf_reg: float = 5.0
+    early_stopping_rounds: int = 200
+    random_seed: int = 42
+    thread_count: int = 2
+
+    def catboost_kwargs(self) -> dict:
+        return {
+            "iterations": self.iterations,
+            "depth": self.depth,
+            "learning_rate": self.learning_rate,
+            "l2_leaf_reg": self.l2_leaf_reg,
+            "random_seed": self.random_seed,
+            "thread_count": self.thread_count,
+            "allow_writing_files": False,
+            "verbose": False,
+        }
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that shapes a training run."""
+
+    classifier: CatBoostParams = field(default_factory=CatBoostParams)
+    regressor: CatBoostParams = field(default_factory=CatBoostParams)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    cost: CostMatrix = field(default_factory=CostMatrix)
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    baselines: bool = True
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TrainingRun:
+    """The fitted models and everything the registry records about them."""
+
+    classifier: CatBoostClassifier
+    regressor: CatBoostRegressor
+    regressor_target: str  # "log1p" or "raw"
+    calibrator: Calibrator
+    thresholds: Thresholds
+    cost: CostMatrix
+    spec: FeatureSpec
+    split: TimeSplit
+    fingerprint: str
+    metrics: dict
+    config: TrainConfig
+    timings: dict[str, float]
+
+
+def training_fingerprint(train: pd.DataFrame) -> str:
+    """SHA-256 of the training rows (required mart columns + labels, CSV, release order)."""
+    cols = [c for c in (*REQUIRED_MART_COLUMNS, *LABEL_COLUMNS) if c in train.columns]
+    payload = train.loc[:, cols].to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _pool(x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec) -> Pool:
+    return Pool(x, label=y, cat_features=[c for c in spec.categorical if c in x.columns])
+
+
+def fit_classifier(
+    x_train: pd.DataFrame,
+    y_train: np.ndarray,
+    x_val: pd.DataFrame,
+    y_val: np.ndarray,
+    params: CatBoostParams,
+    spec: FeatureSpec,
+) -> CatBoostClassifier:
+    """A CatBoost classifier early-stopped on validation log-loss."""
+    model = CatBoostClassifier(**params.catboost_kwargs(), loss_function="Logloss")
+    model.fit(
+        _pool(x_train, y_train, spec),
+        eval_set=_pool(x_val, y_val, spec),
+        early_stopping_rounds=params.early_stopping_rounds,
+        use_best_model=True,
+    )
+    return model
+
+
+def fit_regressor(
+    x_train: pd.DataFrame,
+    t_train: np.ndarray,
+    x_val: pd.DataFrame,
+    t_val: np.ndarray,
+    params: CatBoostParams,
+    spec: FeatureSpec,
+) -> tuple[CatBoostRegressor, str]:
+    """A CatBoost regressor on the raw or the log1p target, whichever has the better R² on
+    validation (on the original scale)."""
+    best: tuple[float, CatBoostRegressor, str] | None = None
+    for target in ("log1p", "raw"):
+        forward = np.log1p if target == "log1p" else (lambda v: v)
+        model = CatBoostRegressor(**params.catboost_kwargs(), loss_function="RMSE")
+        model.fit(
+            _pool(x_train, forward(t_train), spec),
+            eval_set=_pool(x_val, forward(t_val), spec),
+            early_stopping_rounds=params.early_stopping_rounds,
+            use_best_model=True,
+        )
+        r2 = r2_score(t_val, predict_errors(model, target, x_val, spec))
+        if best is None or r2 > best[0]:
+            best = (r2, model, target)
+    assert best is not None
+    return best[1], best[2]
+
+
+def predict_errors(
+    model: CatBoostRegressor, target: str, x: pd.DataFrame, spec: FeatureSpec
+) -> np.ndarray:
+    """Predicted post-release errors per 10k device-days (original scale, >= 0)."""
+    raw = model.predict(_pool(x, None, spec))
+    return np.maximum(np.expm1(raw) if target == "log1p" else raw, 0.0)
+
+
+def predict_raw_probability(
+    model: CatBoostClassifier, x: pd.DataFrame, spec: FeatureSpec
+) -> np.ndarray:
+    """The uncalibrated classifier's P(regression)."""
+    return model.predict_proba(_pool(x, None, spec))[:, 1]
+
+
+def _sklearn_baseline(kind: str, x: pd.DataFrame, seed: int, threads: int) -> Pipeline:
+    categorical = [c for c in x.columns if x[c].dtype == object or str(x[c].dtype) == "str"]
+    numeric = [c for c in x.columns if c not in categorical]
+    numeric_steps = [SimpleImputer(strategy="median")]
+    if kind == "logistic_regression":
+        numeric_steps.append(StandardScaler())
+    prep = ColumnTransformer(
+        [
+            ("num", make_pipeline(*numeric_steps), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ]
+    )
+    if kind == "logistic_regression":
+        estimator = LogisticRegression(C=0.3, max_iter=5000)
+    else:
+        estimator = RandomForestClassifier(
+            n_estimators=500, min_samples_leaf=5, random_state=seed, n_jobs=threads
+        )
+    return Pipeline([("prep", prep), ("model", estimator)])
+
+
+def fit_baselines(
+    split: TimeSplit, features: dict[str, pd.DataFrame], params: CatBoostParams
+) -> dict[str, dict[str, np.ndarray]]:
+    """Validation and test probabilities (uncalibrated) of every baseline."""
+    y_train = class_labels(split.train)
+    y_val = class_labels(split.validation)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for kind in ("logistic_regression", "random_forest"):
+        model = _sklearn_baseline(kind, features["train"], params.random_seed, params.thread_count)
+        model.fit(features["train"], y_train)
+        out[kind] = {
+            part: model.predict_proba(features[part])[:, 1] for part in ("validation", "test")
+        }
+    proto = {name: build_prototype_features(part) for name, part in split.parts().items()}
+    proto_spec = FeatureSpec(features=tuple(proto["train"].columns), categorical=())
+    model = fit_classifier(proto["train"], y_train, proto["validation"], y_val, params, proto_spec)
+    out["prototype_recipe"] = {
+        part: predict_raw_probability(model, proto[part], proto_spec)
+        for part in ("validation", "test")
+    }
+    return out
+
+
+def _evaluate(
+    split: TimeSplit,
+    p_test: dict[str, np.ndarray],
+    errors_test: dict[str, np.ndarray],
+    oracle: pd.DataFrame | None,
+    thresholds: Thresholds,
+    config: TrainConfig,
+) -> dict:
+    """The metrics block of the registry: test-slice metrics per model, oracle beside."""
+    test = split.test
+    y = class_labels(test)
+    work = effort(test)
+    scores = dict(p_test)
+    true_flag = None
+    if oracle is not None:
+        truth = test[["release_id"]].merge(oracle, on="release_id", how="left")
+        if truth["true_regression_probability"].notna().all():
+            scores = {"model": p_test["model"], "oracle": truth["true_regression_probability"]}
+            scores |= {k: v for k, v in p_test.items() if k != "model"}
+            true_flag = truth["is_true_regression"].to_numpy().astype(int)
+    reference = np.asarray(scores["oracle"], float) if "oracle" in scores else None
+    test_metrics = {
+        name: classifier_metrics(
+            np.asarray(p, float), y, work, thresholds, config.cost, config.bootstrap, reference
+        )
+        for name, p in scores.items()
+    }
+    if reference is not None:
+        for name in test_metrics:
+            test_metrics[name]["roc_auc_gap_to_oracle"] = (
+                test_metrics[name]["roc_auc"] - test_metrics["oracle"]["roc_auc"]
+            )
+    if true_flag is not None:
+        for name, p in scores.items():
+            test_metrics[name]["roc_auc_vs_true_flag"] = auc_against(
+                np.asarray(p, float), true_flag
+            )
+    actual = regression_target(test)
+    return {
+        "slice": "test",
+        "rows": len(test),
+        "positives": int(y.sum()),
+        "classifier": test_metrics,
+        "regressor": {name: regressor_metrics(p, actual) for name, p in errors_test.items()},
+    }
+
+
+def run_training(
+    mart: pd.DataFrame, oracle: pd.DataFrame | None = None, config: TrainConfig | None = None
+) -> TrainingRun:
+    """Fit, calibrate, set thresholds, fit baselines and evaluate on the test slice."""
+    config = config or TrainConfig()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    spec = FeatureSpec()
+    split = time_split(labelled_rows(mart), config.split)
+    x = {name: build_features(part) for name, part in split.parts().items()}
+    y_train, y_val = class_labels(split.train), class_labels(split.validation)
+
+    t0 = time.perf_counter()
+    classifier = fit_classifier(
+        x["train"], y_train, x["validation"], y_val, config.classifier, spec
+    )
+    calibrator = fit_calibrator(predict_raw_probability(classifier, x["validation"], spec), y_val)
+    thresholds = bayes_thresholds(config.cost)
+    timings["classifier_seconds"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    regressor, target = fit_regressor(
+        x["train"],
+        regression_target(split.train),
+        x["validation"],
+        regression_target(split.validation),
+        config.regressor,
+        spec,
+    )
+    timings["regressor_seconds"] = time.perf_counter() - t0
+
+    p_test = {"model": calibrator.apply(predict_raw_probability(classifier, x["test"], spec))}
+    t0 = time.perf_counter()
+    if config.baselines:
+        for name, probs in fit_baselines(split, x, config.classifier).items():
+            base_calibrator = fit_calibrator(probs["validation"], y_val, calibrator.method)
+            p_test[name] = base_calibrator.apply(probs["test"])
+    timings["baselines_seconds"] = time.perf_counter() - t0
+
+    errors_test = {
+        "model": predict_errors(regressor, target, x["test"], spec),
+        "platform_trailing_rate": np.nan_to_num(
+            split.test["platform_trailing_errors_per_10k_device_days"].astype(float).to_numpy(),
+            nan=float(np.nanmedian(regression_target(split.train))),
+        ),
+    }
+    t0 = time.perf_counter()
+    metrics = _evaluate(split, p_test, errors_test, oracle, thresholds, config)
+    metrics["validation"] = {
+        "rows": len(split.validation),
+        "positives": int(y_val.sum()),
+        "classifier_best_iteration": int(classifier.get_best_iteration()),
+        "regressor_best_iteration": int(regressor.get_best_iteration()),
+        "regressor_target": target,
+    }
+    timings["evaluate_seconds"] = time.perf_counter() - t0
+    timings["total_seconds"] = time.perf_counter() - started
+    return TrainingRun(
+        classifier=classifier,
+        regressor=regressor,
+        regressor_target=target,
+        calibrator=calibrator,
+        thresholds=thresholds,
+        cost=config.cost,
+        spec=spec,
+        split=split,
+        fingerprint=training_fingerprint(split.train),
+        metrics=metrics,
+        config=config,
+        timings=timings,
+    )
