@@ -229,3 +229,10 @@ def build(raw_dir, fmt, warehouse, dbt_vars, as_json) -> None:
         if not as_json:
             click.echo(result.log[-3000:], err=True)
         fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
+
+
+# ML layer: train / score / models (ml/cli_ml.py)
+from ml.cli_ml import COMMANDS as _ML_COMMANDS  # noqa: E402
+
+for _command in _ML_COMMANDS:
+    main.add_command(_command)
