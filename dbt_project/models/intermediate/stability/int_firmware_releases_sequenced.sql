@@ -56,10 +56,7 @@ described as (
         component_count,
         {% for component in var('firmware_components') %}
         coalesce(
-            {{ dbt.position(
-                "'|" ~ component ~ "|'",
-                dbt.concat(["'|'", 'components_touched', "'|'"]),
-            ) }} > 0,
+            {{ dbt.concat(["'|'", 'components_touched', "'|'"]) }} like '%|{{ component }}|%',
             false
         ) as touches_{{ component }},
         {% endfor %}
