@@ -21,6 +21,7 @@ MARTS = {
     "fct_rma_by_error_code": ["error_code"],
     "fct_stability_curves": ["release_id", "days_since_release"],
     "fct_quarantined_raw_rows": ["source_table", "raw_row_key", "quarantine_row_number"],
+    "fct_raw_row_reconciliation": ["source_table"],
 }
 LABEL_COLUMNS = ["is_label_available", "is_regression", "post_release_errors_per_10k_device_days"]
 
@@ -181,6 +182,14 @@ def test_each_fault_is_named_and_quarantined(faulty_world, tmp_path: Path) -> No
         **STAGING_FAULT_TESTS,
         **{f"quarantined__{table}__{reason}": n for (table, reason), n in expected.items()},
     }
+    reconciliation = read_mart(duckdb_path, "fct_raw_row_reconciliation").set_index("source_table")
+    assert reconciliation["excluded_row_count"].to_dict() == {
+        "daily_active_devices": 1,
+        "error_events": 5,
+        "firmware_releases": 0,
+        "support_tickets": 1,
+    }
+    assert reconciliation.loc["firmware_releases", "repaired_row_count"] == 1
     # the release with a negative count is kept, its counts nulled
     features = read_mart(duckdb_path, "fct_release_features")
     assert features.loc[features["lines_added"].isna()].shape[0] == 1
