@@ -38,7 +38,9 @@ def measure(cmd: list[str], env: dict[str, str], before=None) -> tuple[float, fl
     if before:
         before()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -46,12 +48,23 @@ def measure(cmd: list[str], env: dict[str, str], before=None) -> tuple[float, fl
     return elapsed, usage.ru_maxrss / 1024
 
 
-def bench(step: str, world: str, cmd: list[str], env: dict[str, str], runs: int, before=None) -> Row:
+def bench(
+    step: str, world: str, cmd: list[str], env: dict[str, str], runs: int, before=None
+) -> Row:
     results = [measure(cmd, env, before) for _ in range(runs)]
     times = [t for t, _ in results]
-    row = Row(step, world, runs, round(statistics.median(times), 2), round(min(times), 2),
-              round(max(m for _, m in results), 1))
-    print(f"{step:<14} {world:<14} median {row.median_s:>7.2f}s  peak {row.peak_rss_mb:>7.0f} MB", flush=True)
+    row = Row(
+        step,
+        world,
+        runs,
+        round(statistics.median(times), 2),
+        round(min(times), 2),
+        round(max(m for _, m in results), 1),
+    )
+    print(
+        f"{step:<14} {world:<14} median {row.median_s:>7.2f}s  peak {row.peak_rss_mb:>7.0f} MB",
+        flush=True,
+    )
     return row
 
 
@@ -59,11 +72,24 @@ def world_rows(name: str, events: int, fmt: str, runs: int) -> list[Row]:
     """Generate a world, then build the warehouse on it."""
     raw = ROOT / "seeds" if name == "default" else OUT / f"world_{name}"
     db = OUT / f"{name}.duckdb"
-    env = {**os.environ, "PATCHRISK_RAW_DIR": str(raw), "PATCHRISK_RAW_FORMAT": fmt,
-           "PATCHRISK_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(ROOT)}
+    env = {
+        **os.environ,
+        "PATCHRISK_RAW_DIR": str(raw),
+        "PATCHRISK_RAW_FORMAT": fmt,
+        "PATCHRISK_DUCKDB_PATH": str(db),
+        "DBT_PROFILES_DIR": str(ROOT),
+    }
     gen_out = OUT / f"gen_{name}" if name == "default" else raw
-    generate = [str(BIN / "patchrisk"), "generate", "--events", str(events), "--format", fmt,
-                "--out", str(gen_out)]
+    generate = [
+        str(BIN / "patchrisk"),
+        "generate",
+        "--events",
+        str(events),
+        "--format",
+        fmt,
+        "--out",
+        str(gen_out),
+    ]
     build = [str(BIN / "dbt"), "--no-use-colors", "build", "--project-dir", "dbt_project"]
 
     def fresh_db() -> None:
@@ -89,7 +115,8 @@ def main() -> None:
 
     header = "| step | world | runs | median s | min s | peak RSS MB |\n|---|---|---|---|---|---|\n"
     lines = "".join(
-        f"| {r.step} | {r.world} | {r.runs} | {r.median_s} | {r.min_s} | {r.peak_rss_mb} |\n" for r in rows
+        f"| {r.step} | {r.world} | {r.runs} | {r.median_s} | {r.min_s} | {r.peak_rss_mb} |\n"
+        for r in rows
     )
     (OUT / "bench.md").write_text(f"# make bench ({os.cpu_count()} cores)\n\n{header}{lines}")
     (OUT / "bench.json").write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
