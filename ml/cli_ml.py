@@ -83,7 +83,7 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, as_json) -> 
     from ml.report import metrics_table
     from ml.workflow import train_from_warehouse
 
-    if not as_json:
+    if not as_json and sys.stderr.isatty():
         click.echo("training (classifier, regressor, baselines) ...", err=True)
     outcome = train_from_warehouse(
         _duckdb(duckdb_path),

@@ -10,6 +10,7 @@ fitted on.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -209,6 +210,9 @@ def fit_baselines(
     for kind in ("logistic_regression", "random_forest"):
         model = _sklearn_baseline(kind, features["train"], params.random_seed, params.thread_count)
         model.fit(features["train"], y_train)
+        # Predict single-threaded: a parallel forest sums tree probabilities in thread order.
+        if kind == "random_forest":
+            model.set_params(model__n_jobs=1)
         out[kind] = {
             part: model.predict_proba(features[part])[:, 1] for part in ("validation", "test")
         }
@@ -269,6 +273,15 @@ def _evaluate(
     }
 
 
+def _json_safe(value):
+    """Metrics as strict JSON: NaN (an undefined metric) becomes None."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
 def run_training(
     mart: pd.DataFrame, oracle: pd.DataFrame | None = None, config: TrainConfig | None = None
 ) -> TrainingRun:
@@ -324,6 +337,7 @@ def run_training(
         "regressor_best_iteration": int(regressor.get_best_iteration()),
         "regressor_target": target,
     }
+    metrics = _json_safe(metrics)
     timings["evaluate_seconds"] = time.perf_counter() - t0
     timings["total_seconds"] = time.perf_counter() - started
     return TrainingRun(

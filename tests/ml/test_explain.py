@@ -1,0 +1,39 @@
+"""ml.explain: SHAP contributions add up to the raw log-odds; top factors by |contribution|."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from catboost import Pool
+
+from ml.explain import shap_contributions, top_factors
+from ml.features import build_features
+from ml.registry import Registry
+
+
+def test_shap_adds_up_to_log_odds(trained_registry, ml_mart: pd.DataFrame) -> None:
+    model = Registry(trained_registry).load("champion")
+    spec = model.spec
+    x = build_features(ml_mart.iloc[:50])
+    contrib = shap_contributions(model.classifier, x, spec.categorical)
+    assert contrib.shape == (50, len(spec.features))
+    raw = model.classifier.predict(
+        Pool(x, cat_features=list(spec.categorical)), prediction_type="RawFormulaVal"
+    )
+    expected = model.classifier.get_feature_importance(
+        Pool(x, cat_features=list(spec.categorical)), type="ShapValues"
+    )[:, -1]
+    np.testing.assert_allclose(contrib.sum(axis=1) + expected, raw, atol=1e-6)
+
+
+def test_top_factors_are_largest_first_and_json_safe() -> None:
+    x = pd.DataFrame({"a": [1.0, np.nan], "b": ["ares", "boreas"], "c": [3.0, 4.0]})
+    contrib = np.array([[0.1, -0.5, 0.3], [0.0, 0.2, -0.1]])
+    factors = top_factors(contrib, x, k=2)
+    assert [f.feature for f in factors[0]] == ["b", "c"]
+    assert factors[0][0].value == "ares" and factors[0][0].contribution == -0.5
+    assert [f.feature for f in factors[1]] == ["b", "c"]
+    json.dumps([f.to_json() for row in factors for f in row])
+    assert top_factors(np.array([[0.3, 0.0, 0.0]]), x.iloc[[1]], k=1)[0][0].value is None

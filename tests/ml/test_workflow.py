@@ -1,0 +1,32 @@
+"""ml.workflow: train from the warehouse into a registry; score back into the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ml.registry import Registry
+from ml.workflow import score_warehouse, train_from_warehouse
+
+
+def test_second_training_is_a_challenger(registry_copy: Path, ml_warehouse, ml_world) -> None:
+    reg = Registry(registry_copy)
+    outcome = train_from_warehouse(ml_warehouse, ml_world, reg)
+    assert outcome.version == "v0002" and outcome.aliases == ["challenger"]
+    assert reg.aliases() == {"champion": "v0001", "challenger": "v0002"}
+    assert reg.metadata("v0002")["metrics"] == reg.metadata("v0001")["metrics"]
+
+
+def test_no_registry_writes_nothing(tmp_path: Path, ml_warehouse) -> None:
+    outcome = train_from_warehouse(ml_warehouse, None, None)
+    assert outcome.version is None and "oracle" not in outcome.run.metrics["classifier"]
+
+
+def test_score_writes_every_release(trained_registry: Path, warehouse_copy: Path) -> None:
+    outcome = score_warehouse(warehouse_copy, Registry(trained_registry))
+    with duckdb.connect(str(warehouse_copy), read_only=True) as con:
+        n = con.execute("select count(*) from marts.fct_release_features").fetchall()[0][0]
+        rows = con.execute("select count(distinct release_id) from ml.release_risk_scores")
+        assert rows.fetchall()[0][0] == n == outcome.rows
+    assert sum(outcome.decisions.values()) == n
