@@ -1,5 +1,9 @@
 {#- ML-facing, point-in-time correct: every feature uses only data observable strictly before
-    the release's release_date. The last three columns are labels (targets), not features. -#}
+    the release's release_date. Attributes come from the release row alone; history and context
+    are the platform's row of fct_platform_daily_context on the release_date (the same row a
+    candidate patch planned for that day gets in the CI gate); left-joined, so that a release
+    without a context row fails the not-null constraints instead of vanishing. The last three
+    columns are labels (targets), not features. -#}
 with
 
 int_firmware_releases_sequenced as (
@@ -8,15 +12,9 @@ int_firmware_releases_sequenced as (
 
 ),
 
-int_release_history_joined as (
+fct_platform_daily_context as (
 
-    select * from {{ ref('int_release_history_joined') }}
-
-),
-
-int_release_fleet_context_joined as (
-
-    select * from {{ ref('int_release_fleet_context_joined') }}
+    select * from {{ ref('fct_platform_daily_context') }}
 
 ),
 
@@ -48,25 +46,33 @@ features as (
         int_firmware_releases_sequenced.package_size_kb,
         int_firmware_releases_sequenced.test_files_changed,
         int_firmware_releases_sequenced.test_file_ratio,
-        int_firmware_releases_sequenced.days_since_previous_release,
-        int_release_history_joined.previous_release_errors_per_10k_device_days,
-        int_release_history_joined.latest_labelled_release_id,
-        int_release_history_joined.is_latest_labelled_release_regression,
-        int_release_history_joined.recent_labelled_release_count,
-        int_release_history_joined.platform_recent_regression_rate,
-        int_release_fleet_context_joined.platform_trailing_errors_per_10k_device_days,
-        int_release_fleet_context_joined.platform_active_devices_day_before,
-        int_release_fleet_context_joined.platform_avg_device_age_days,
-        int_release_fleet_context_joined.platform_share_devices_older_than_3_years,
-        int_release_fleet_context_joined.platform_releases_previous_30_days,
+        cast(
+            {{ dbt.datediff(
+                'fct_platform_daily_context.previous_release_date',
+                'int_firmware_releases_sequenced.release_date',
+                'day',
+            ) }}
+            as {{ dbt.type_int() }}
+        ) as days_since_previous_release,
+        fct_platform_daily_context.previous_release_errors_per_10k_device_days,
+        fct_platform_daily_context.latest_labelled_release_id,
+        fct_platform_daily_context.is_latest_labelled_release_regression,
+        fct_platform_daily_context.recent_labelled_release_count,
+        fct_platform_daily_context.platform_recent_regression_rate,
+        fct_platform_daily_context.platform_trailing_errors_per_10k_device_days,
+        fct_platform_daily_context.platform_active_devices_day_before,
+        fct_platform_daily_context.platform_avg_device_age_days,
+        fct_platform_daily_context.platform_share_devices_older_than_3_years,
+        fct_platform_daily_context.platform_releases_previous_30_days,
         int_release_labels_derived.is_label_available,
         int_release_labels_derived.is_regression,
         int_release_labels_derived.post_release_errors_per_10k_device_days
     from int_firmware_releases_sequenced
-    inner join int_release_history_joined
-        on int_firmware_releases_sequenced.release_id = int_release_history_joined.release_id
-    inner join int_release_fleet_context_joined
-        on int_firmware_releases_sequenced.release_id = int_release_fleet_context_joined.release_id
+    left join fct_platform_daily_context
+        on
+            int_firmware_releases_sequenced.platform_id = fct_platform_daily_context.platform_id
+            and int_firmware_releases_sequenced.release_date
+            = fct_platform_daily_context.context_date
     inner join int_release_labels_derived
         on int_firmware_releases_sequenced.release_id = int_release_labels_derived.release_id
 
