@@ -34,6 +34,7 @@ test: setup lint
 	$(BIN)/pytest
 
 lint: setup
+	mkdir -p $(dir $(PATCHRISK_DUCKDB_PATH))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests

@@ -231,6 +231,44 @@ def build(raw_dir, fmt, warehouse, dbt_vars, as_json) -> None:
         fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
 
 
+@main.command("audit-labels")
+@click.option(
+    "--raw-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding oracle/release_truth.*  [default: $PATCHRISK_RAW_DIR or seeds]",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def audit_labels(raw_dir, warehouse, as_json) -> None:
+    """Compare the warehouse's telemetry labels with the generator's oracle flags."""
+    from ml.audit import label_agreement
+    from ml.mart import read_oracle
+    from ml.warehouse import default_duckdb_path, default_raw_dir, read_table
+
+    raw_dir = raw_dir or default_raw_dir()
+    warehouse = warehouse or default_duckdb_path()
+    oracle = read_oracle(raw_dir)
+    if oracle is None:
+        fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
+    if not warehouse.is_file():
+        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    result = label_agreement(read_table(warehouse, "marts.fct_release_outcomes"), oracle)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(
+            f"{result.labelled:,} of {result.releases:,} releases labelled; label agrees with "
+            f"the oracle on {result.agreement:.1%} (precision {result.precision:.1%}, "
+            f"recall {result.recall:.1%})"
+        )
+
+
 # ML layer: train / score / models (ml/cli_ml.py)
 from ml.cli_ml import COMMANDS as _ML_COMMANDS  # noqa: E402
 
