@@ -57,7 +57,9 @@ class CatBoostParams:
     depth: int = 3
     learning_rate: float = 0.03
     l2_leaf_reg: float = 5.0
-    early_stopping_rounds: int = 200
+    early_stopping_rounds: int | None = 200  # None: keep all `iterations` trees
+    eval_metric: str | None = None  # early-stopping metric (default: the loss)
+    extra: tuple[tuple[str, object], ...] = ()  # further CatBoost options, e.g. (("rsm", 0.5),)
     random_seed: int = 42
     thread_count: int = 2
 
@@ -71,7 +73,14 @@ class CatBoostParams:
             "thread_count": self.thread_count,
             "allow_writing_files": False,
             "verbose": False,
+            **({"eval_metric": self.eval_metric} if self.eval_metric else {}),
+            **dict(self.extra),
         }
+
+    def fit_kwargs(self) -> dict:
+        if self.early_stopping_rounds is None:
+            return {"use_best_model": False}
+        return {"early_stopping_rounds": self.early_stopping_rounds, "use_best_model": True}
 
 
 @dataclass(frozen=True)
@@ -131,8 +140,7 @@ def fit_classifier(
     model.fit(
         _pool(x_train, y_train, spec),
         eval_set=_pool(x_val, y_val, spec),
-        early_stopping_rounds=params.early_stopping_rounds,
-        use_best_model=True,
+        **params.fit_kwargs(),
     )
     return model
 
@@ -154,8 +162,7 @@ def fit_regressor(
         model.fit(
             _pool(x_train, forward(t_train), spec),
             eval_set=_pool(x_val, forward(t_val), spec),
-            early_stopping_rounds=params.early_stopping_rounds,
-            use_best_model=True,
+            **params.fit_kwargs(),
         )
         r2 = r2_score(t_val, predict_errors(model, target, x_val, spec))
         if best is None or r2 > best[0]:
