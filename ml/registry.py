@@ -66,6 +66,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
     """Write to a temp file beside `path`, fsync, then os.replace."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()
@@ -135,6 +136,7 @@ class Registry:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.root))
+            tmp.chmod(0o755)  # mkdtemp makes it private; versions are shared artifacts
         except OSError as exc:
             raise EnvironmentFailure(f"cannot write the registry {self.root}: {exc}") from exc
         try:
