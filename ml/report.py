@@ -34,12 +34,12 @@ def _fmt(value: object) -> str:
 def _cell(metrics: dict, key: str) -> str:
     if key == "roc_auc_ci":
         lo, hi = metrics.get("roc_auc_ci_low"), metrics.get("roc_auc_ci_high")
-        return f"{lo:.3f}-{hi:.3f}" if lo is not None else "-"
+        return f"{lo:.3f}-{hi:.3f}" if lo is not None and hi is not None else "-"
     if key == "roc_auc_gap_ci":
         lo = metrics.get("roc_auc_gap_to_oracle_ci_low")
         hi = metrics.get("roc_auc_gap_to_oracle_ci_high")
-        return f"{lo:+.3f}..{hi:+.3f}" if lo is not None else "-"
-    if key == "roc_auc_gap_to_oracle" and key in metrics:
+        return f"{lo:+.3f}..{hi:+.3f}" if lo is not None and hi is not None else "-"
+    if key == "roc_auc_gap_to_oracle" and metrics.get(key) is not None:
         return f"{metrics[key]:+.3f}"
     return _fmt(metrics.get(key))
 
@@ -56,11 +56,11 @@ def metrics_table(metrics: dict) -> str:
     """The classifier table (metric x model/oracle/baselines) and the regressor table."""
     clf = metrics["classifier"]
     names = list(clf)
-    rows = [
-        [label, *(_cell(clf[n], key) for n in names)]
-        for key, label in CLASSIFIER_ROWS
-        if any(key in clf[n] or f"{key}_low" in clf[n] or key.endswith("_ci") for n in names)
-    ]
+    rows = []
+    for key, label in CLASSIFIER_ROWS:
+        cells = [_cell(clf[n], key) for n in names]
+        if any(c != "-" for c in cells):
+            rows.append([label, *cells])
     head = (
         f"test slice: {metrics['rows']} releases, {metrics['positives']} regressions "
         "(telemetry label)"

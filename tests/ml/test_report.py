@@ -14,3 +14,14 @@ def test_table_lists_models_and_metrics(trained_registry: Path) -> None:
     for word in ("model", "oracle", "prototype_recipe", "ROC-AUC", "ECE", "Popt", "R²"):
         assert word in table
     assert "Recall@20%Effort" in table
+
+
+def test_table_without_oracle_drops_oracle_rows(trained_registry: Path) -> None:
+    metrics = Registry(trained_registry).metadata("champion")["metrics"]
+    clf = {
+        n: {k: v for k, v in m.items() if "oracle" not in k and "true_flag" not in k}
+        for n, m in metrics["classifier"].items()
+        if n != "oracle"
+    }
+    table = metrics_table({**metrics, "classifier": clf})
+    assert "oracle" not in table and "ROC-AUC" in table
