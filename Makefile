@@ -19,15 +19,17 @@ $(STAMP):
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: set up, build the warehouse on the embedded default world, write the docs
+## run: set up, then build -> train (only if the champion does not fit) -> score -> docs
 run: setup build
-
-build: setup
-	mkdir -p $(dir $(PATCHRISK_DUCKDB_PATH))
-	$(DBT) build $(DBT_ARGS)
+	$(BIN)/patchrisk train --if-needed
+	$(BIN)/patchrisk score
+	$(BIN)/patchrisk audit-labels
 	$(DBT) docs generate $(DBT_ARGS) --static
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
 	@echo "docs:      $(CURDIR)/dbt_project/target/static_index.html"
+
+build: setup
+	$(BIN)/patchrisk build
 
 ## test: set up, lint, then every test (pytest runs dbt build on generated worlds)
 test: setup lint

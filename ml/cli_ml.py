@@ -71,18 +71,32 @@ def _duckdb(path: Path | None) -> Path:
 @_REGISTRY
 @click.option("--promote", is_flag=True, help="Make the new version the champion at once.")
 @click.option("--no-register", is_flag=True, help="Train and evaluate only; write nothing.")
+@click.option(
+    "--if-needed",
+    is_flag=True,
+    help="Skip training when the champion fits the current feature contract "
+    "(same features as this code, every column it needs in the mart).",
+)
 @_JSON
 @_handle_errors
-def train(duckdb_path, raw_dir, registry_dir, promote, no_register, as_json) -> None:
+def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
     """Train the classifier and regressor on the feature mart, evaluate them on the newest
     20 % of labelled releases beside the oracle and the baselines, and register them.
 
     The new version becomes the challenger (and the champion if there is none yet).
     """
-    from ml.mart import default_raw_dir
+    from ml.mart import default_raw_dir, read_feature_mart
     from ml.report import metrics_table
-    from ml.workflow import train_from_warehouse
+    from ml.workflow import champion_fit_problem, train_from_warehouse
 
+    if if_needed:
+        columns = list(read_feature_mart(_duckdb(duckdb_path)).columns)
+        problem = champion_fit_problem(_registry(registry_dir), columns)
+        if problem is None:
+            message = "champion fits the current feature contract; not training"
+            click.echo(json.dumps({"trained": False, "reason": message}) if as_json else message)
+            return
+        click.echo(f"training: {problem}", err=True)
     if not as_json and sys.stderr.isatty():
         click.echo("training (classifier, regressor, baselines) ...", err=True)
     outcome = train_from_warehouse(

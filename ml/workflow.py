@@ -21,6 +21,25 @@ class TrainOutcome:
     aliases: list[str]
 
 
+def champion_fit_problem(registry: Registry, mart_columns: list[str]) -> str | None:
+    """Why the champion does not fit the current feature contract, or None when it does.
+
+    It fits when it exists, its feature list is this code's (ml.features.FEATURES) and the
+    mart still has every column it requires.
+    """
+    from ml.features import FeatureSpec
+
+    if "champion" not in registry.aliases():
+        return "no champion"
+    features = registry.metadata("champion")["features"]
+    if tuple(features["names"]) != FeatureSpec().features:
+        return "the champion's features differ from the current feature builder"
+    missing = sorted(set(features["required_mart_columns"]) - set(mart_columns))
+    if missing:
+        return f"the mart lacks the champion's column(s) {', '.join(missing)}"
+    return None
+
+
 def train_from_warehouse(
     duckdb_path: Path,
     raw_dir: Path | None,

@@ -10,11 +10,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.registry import Registry
 from ml.score import SCORE_COLUMNS, score_mart, write_scores
 from ml.train import predict_raw_probability
+from ml.warehouse import PROJECT_DIR
 
 AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -71,3 +73,10 @@ def test_write_replaces_table_atomically(model, ml_mart, warehouse_copy: Path) -
 def test_no_warehouse_is_environment_failure(model, ml_mart, tmp_path: Path) -> None:
     with pytest.raises(EnvironmentFailure, match="no warehouse"):
         write_scores(tmp_path / "missing.duckdb", score_mart(ml_mart.iloc[:3], model, AT))
+
+
+def test_scores_table_contract_matches_the_dbt_source():
+    sources = yaml.safe_load((PROJECT_DIR / "models/staging/ml/_ml__sources.yml").read_text())
+    table = sources["sources"][0]["tables"][0]
+    declared = [(c["name"], c["data_type"]) for c in table["columns"]]
+    assert declared == list(SCORE_COLUMNS)

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 from ml.registry import Registry
-from ml.workflow import score_warehouse, train_from_warehouse
+from ml.workflow import champion_fit_problem, score_warehouse, train_from_warehouse
 
 
 def test_second_training_is_a_challenger(registry_copy: Path, ml_warehouse, ml_world) -> None:
@@ -30,3 +30,11 @@ def test_score_writes_every_release(trained_registry: Path, warehouse_copy: Path
         rows = con.execute("select count(distinct release_id) from ml.release_risk_scores")
         assert rows.fetchall()[0][0] == n == outcome.rows
     assert sum(outcome.decisions.values()) == n
+
+
+def test_champion_fit_problem_names_why_training_is_needed(registry_copy, ml_mart, tmp_path):
+    columns = list(ml_mart.columns)
+    assert champion_fit_problem(Registry(registry_copy), columns) is None
+    without = [c for c in columns if c != "test_file_ratio"]
+    assert "test_file_ratio" in champion_fit_problem(Registry(registry_copy), without)
+    assert champion_fit_problem(Registry(tmp_path / "empty"), columns) == "no champion"
