@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.optimize import minimize
-from sklearn.isotonic import IsotonicRegression
 
 Method = Literal["sigmoid", "isotonic"]
 # Isotonic needs enough of both classes to estimate a step function; below this, Platt.
@@ -62,6 +60,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 def _map_platt(z: np.ndarray, y: np.ndarray, strength: float) -> tuple[float, float]:
     """argmin over (a, b) of log-loss(y, sigmoid(a z + b)) + strength/2 ((a-1)² + b²)."""
+    from scipy.optimize import minimize  # fitting only: scoring stays free of SciPy
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
         a, b = w
@@ -91,6 +90,8 @@ def fit_calibrator(raw: np.ndarray, y: np.ndarray, method: Method | None = None)
     if method == "sigmoid":
         a, b = _map_platt(_logit(raw), y.astype(float), SIGMOID_PRIOR_STRENGTH)
         return Calibrator("sigmoid", {"a": a, "b": b, "prior_strength": SIGMOID_PRIOR_STRENGTH})
+    from sklearn.isotonic import IsotonicRegression  # fitting only
+
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
     return Calibrator(
         "isotonic",

@@ -49,13 +49,13 @@ def top_factors(
     """Per row, the k features with the largest |contribution|, largest first."""
     names = list(features.columns)
     values = features.to_numpy(dtype=object)
-    out: list[list[Factor]] = []
-    for row, contrib in enumerate(contributions):
-        order = np.lexsort((np.arange(len(contrib)), -np.abs(contrib)))[:k]
-        out.append(
-            [
-                Factor(names[j], _json_value(values[row, j]), round(float(contrib[j]), 6))
-                for j in order
-            ]
-        )
-    return out
+    contributions = np.asarray(contributions, dtype=float)
+    # Largest |contribution| first; a stable sort breaks ties by column order.
+    orders = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :k]
+    return [
+        [
+            Factor(names[j], _json_value(values[row, j]), round(float(contributions[row, j]), 6))
+            for j in order
+        ]
+        for row, order in enumerate(orders.tolist())
+    ]

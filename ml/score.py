@@ -14,8 +14,8 @@ from ml.decision import decide
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.explain import shap_contributions, top_factors
 from ml.features import build_features, check_columns
+from ml.predict import predict_errors, predict_raw_probability
 from ml.registry import LoadedModel
-from ml.train import predict_errors, predict_raw_probability
 
 SCORES_SCHEMA = "ml"
 SCORES_TABLE = "release_risk_scores"

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from catboost import CatBoostClassifier, CatBoostRegressor, Pool
+from catboost import CatBoostClassifier, CatBoostRegressor
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -44,6 +44,8 @@ from ml.features import (
     labelled_rows,
     regression_target,
 )
+from ml.predict import model_pool as _pool
+from ml.predict import predict_errors, predict_raw_probability
 from ml.split import SplitConfig, TimeSplit, time_split
 
 BASELINES = ("logistic_regression", "random_forest", "prototype_recipe")
@@ -123,10 +125,6 @@ def training_fingerprint(train: pd.DataFrame) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _pool(x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec) -> Pool:
-    return Pool(x, label=y, cat_features=[c for c in spec.categorical if c in x.columns])
-
-
 def fit_classifier(
     x_train: pd.DataFrame,
     y_train: np.ndarray,
@@ -169,21 +167,6 @@ def fit_regressor(
             best = (r2, model, target)
     assert best is not None
     return best[1], best[2]
-
-
-def predict_errors(
-    model: CatBoostRegressor, target: str, x: pd.DataFrame, spec: FeatureSpec
-) -> np.ndarray:
-    """Predicted post-release errors per 10k device-days (original scale, >= 0)."""
-    raw = model.predict(_pool(x, None, spec))
-    return np.maximum(np.expm1(raw) if target == "log1p" else raw, 0.0)
-
-
-def predict_raw_probability(
-    model: CatBoostClassifier, x: pd.DataFrame, spec: FeatureSpec
-) -> np.ndarray:
-    """The uncalibrated classifier's P(regression)."""
-    return model.predict_proba(_pool(x, None, spec))[:, 1]
 
 
 def _sklearn_baseline(kind: str, x: pd.DataFrame, seed: int, threads: int) -> Pipeline:

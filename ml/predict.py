@@ -1,0 +1,30 @@
+"""Predictions of a fitted model on a feature frame: the light path scoring and the CI gate
+share (CatBoost only; no scikit-learn, SciPy or training code)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, CatBoostRegressor, Pool
+
+from ml.features import FeatureSpec
+
+
+def model_pool(x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec) -> Pool:
+    """A CatBoost pool of the feature frame with the spec's categorical columns."""
+    return Pool(x, label=y, cat_features=[c for c in spec.categorical if c in x.columns])
+
+
+def predict_errors(
+    model: CatBoostRegressor, target: str, x: pd.DataFrame, spec: FeatureSpec
+) -> np.ndarray:
+    """Predicted post-release errors per 10k device-days (original scale, >= 0)."""
+    raw = model.predict(model_pool(x, None, spec))
+    return np.maximum(np.expm1(raw) if target == "log1p" else raw, 0.0)
+
+
+def predict_raw_probability(
+    model: CatBoostClassifier, x: pd.DataFrame, spec: FeatureSpec
+) -> np.ndarray:
+    """The uncalibrated classifier's P(regression)."""
+    return model.predict_proba(model_pool(x, None, spec))[:, 1]
