@@ -274,3 +274,8 @@ from ml.cli_ml import COMMANDS as _ML_COMMANDS  # noqa: E402
 
 for _command in _ML_COMMANDS:
     main.add_command(_command)
+
+# CI risk gate (ml/cli_gate.py)
+from ml.cli_gate import gate as _gate  # noqa: E402
+
+main.add_command(_gate)
