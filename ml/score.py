@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ml.decision import decide
 from ml.errors import BadInputError, EnvironmentFailure
-from ml.explain import shap_contributions, top_factors
+from ml.explain import Factor, shap_contributions, top_factors
 from ml.features import build_features, check_columns
 from ml.predict import predict_errors, predict_raw_probability
 from ml.registry import LoadedModel
@@ -34,11 +36,21 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def score_mart(
-    mart: pd.DataFrame, model: LoadedModel, scored_at: datetime, k: int = TOP_FACTORS
-) -> pd.DataFrame:
-    """One row per mart release: calibrated probability, predicted error rate, decision,
-    and the k top SHAP factors as a JSON array of {feature, value, contribution}."""
+@dataclass(frozen=True)
+class MartScores:
+    """What the model says about each mart row, in row order (before any formatting)."""
+
+    probability: np.ndarray  # calibrated P(regression)
+    predicted_errors: np.ndarray  # post-release errors per 10k device-days
+    decision: np.ndarray  # pass / review / block at the model's thresholds
+    factors: list[list[Factor]]  # the k largest |SHAP| factors per row
+
+
+def score_rows(
+    mart: pd.DataFrame, model: LoadedModel, k: int = TOP_FACTORS, threads: int = 1
+) -> MartScores:
+    """Score mart-shaped rows: the one scoring path of `score_mart` and the CI gate
+    (`threads` for the SHAP values; the result does not depend on it)."""
     spec = model.spec
     check_columns(mart, spec.required_mart_columns)
     if mart.empty:
@@ -46,20 +58,32 @@ def score_mart(
     features = build_features(mart).loc[:, list(spec.features)]
     probability = model.calibrator.apply(predict_raw_probability(model.classifier, features, spec))
     factors = top_factors(
-        shap_contributions(model.classifier, features, spec.categorical), features, k
+        shap_contributions(model.classifier, features, spec.categorical, threads), features, k
     )
+    return MartScores(
+        probability=probability,
+        predicted_errors=predict_errors(model.regressor, model.regressor_target, features, spec),
+        decision=decide(probability, model.thresholds),
+        factors=factors,
+    )
+
+
+def score_mart(
+    mart: pd.DataFrame, model: LoadedModel, scored_at: datetime, k: int = TOP_FACTORS
+) -> pd.DataFrame:
+    """One row per mart release: calibrated probability, predicted error rate, decision,
+    and the k top SHAP factors as a JSON array of {feature, value, contribution}."""
+    scores = score_rows(mart, model, k)
     out = pd.DataFrame(
         {
             "release_id": mart["release_id"].astype(str).to_numpy(),
             "platform_id": mart["platform_id"].astype(str).to_numpy(),
             "release_date": pd.to_datetime(mart["release_date"]).dt.date.to_numpy(),
-            "regression_probability": probability,
-            "predicted_errors_per_10k_device_days": predict_errors(
-                model.regressor, model.regressor_target, features, spec
-            ),
-            "decision": decide(probability, model.thresholds),
+            "regression_probability": scores.probability,
+            "predicted_errors_per_10k_device_days": scores.predicted_errors,
+            "decision": scores.decision,
             "model_version": model.version,
-            "top_factors": [json.dumps([f.to_json() for f in row]) for row in factors],
+            "top_factors": [json.dumps([f.to_json() for f in row]) for row in scores.factors],
             "scored_at": scored_at.astimezone(UTC).replace(tzinfo=None),
         }
     )
