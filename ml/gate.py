@@ -16,7 +16,6 @@ A warehouse held by a writer (a running `dbt build`) is an EnvironmentFailure (e
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -352,17 +351,17 @@ class GateReport:
         }
 
 
-def _date(value) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+def _iso_dates(values: pd.Series) -> list[str | None]:
+    dates = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+    return [None if pd.isna(d) else d for d in dates]
 
 
-def score_candidates(
-    mart: pd.DataFrame, model, thresholds: Thresholds, scored_at: datetime
-) -> list[dict]:
+def score_candidates(mart: pd.DataFrame, model, thresholds: Thresholds) -> list[dict]:
     """Per candidate: the calibrated probability, the predicted error rate, the decision
-    and the top factors in words, in input order."""
+    at `thresholds` and the top factors in words, in input order."""
+    from ml.features import FEATURES
     from ml.gate_report import describe_factor
-    from ml.score import score_mart
+    from ml.score import score_rows
 
     spec = model.spec
     missing = [col for col in spec.required_mart_columns if col not in mart.columns]
@@ -370,52 +369,51 @@ def score_candidates(
         raise EnvironmentFailure(
             f"model {model.version} needs column(s) the gate does not build: {', '.join(missing)}"
         )
-    from ml.features import FEATURES
-
     unknown = [f for f in spec.features if f not in FEATURES]
     if unknown:
         raise EnvironmentFailure(
             f"model {model.version} needs feature(s) this code does not build: {', '.join(unknown)}"
         )
-    scores = score_mart(mart, model, scored_at, k=TOP_FACTORS)
-    probability = scores["regression_probability"].to_numpy(dtype=float)
+    scores = score_rows(mart, model, k=TOP_FACTORS, threads=-1)
+    probability = np.asarray(scores.probability, dtype=float)
     if not np.isfinite(probability).all():
         raise EnvironmentFailure("the model returned a non-finite probability")
-    decisions = decide(probability, thresholds)
-    errors = scores["predicted_errors_per_10k_device_days"].to_numpy(dtype=float)
+    decisions = decide(probability, thresholds).tolist()
+    errors = np.asarray(scores.predicted_errors, dtype=float).round(3).tolist()
+    rounded = probability.round(6).tolist()
+    planned = _iso_dates(mart["release_date"])
+    context = _iso_dates(mart["context_date"])
+    rows = zip(
+        mart["row"].tolist(),
+        mart["release_id"].tolist(),
+        mart["platform_id"].tolist(),
+        mart["version"].tolist(),
+        mart["patch_type"].tolist(),
+        mart["is_after_as_of_date"].tolist(),
+        strict=True,
+    )
     results = []
-    for i, record in enumerate(
-        mart.loc[
-            :,
-            [
-                "row",
-                "release_id",
-                "platform_id",
-                "version",
-                "patch_type",
-                "release_date",
-                "context_date",
-                "is_after_as_of_date",
-            ],
-        ].itertuples(index=False)
-    ):
-        factors = json.loads(scores["top_factors"].iloc[i])
-        for f in factors:
-            f["text"] = describe_factor(f["feature"], f["value"], f["contribution"])
+    for i, (row, release_id, platform, version, patch_type, is_now) in enumerate(rows):
         results.append(
             {
-                "row": int(record.row),
-                "release_id": record.release_id,
-                "platform_id": record.platform_id,
-                "version": record.version,
-                "patch_type": record.patch_type,
-                "planned_release_date": _date(record.release_date),
-                "context_date": _date(record.context_date),
-                "context": "now" if record.is_after_as_of_date else "as of the planned date",
-                "decision": str(decisions[i]),
-                "regression_probability": round(float(probability[i]), 6),
-                "predicted_errors_per_10k_device_days": round(float(errors[i]), 3),
-                "top_factors": factors,
+                "row": int(row),
+                "release_id": release_id,
+                "platform_id": platform,
+                "version": version,
+                "patch_type": patch_type,
+                "planned_release_date": planned[i],
+                "context_date": context[i],
+                "context": "now" if is_now else "as of the planned date",
+                "decision": decisions[i],
+                "regression_probability": rounded[i],
+                "predicted_errors_per_10k_device_days": errors[i],
+                "top_factors": [
+                    {
+                        **f.to_json(),
+                        "text": describe_factor(f.feature, f.value, f.contribution),
+                    }
+                    for f in scores.factors[i]
+                ],
             }
         )
     return results
@@ -466,7 +464,7 @@ def run_gate(
         mart = gate_mart(con, frame, source, backtest=backtest)
     read = time.perf_counter()
     now = datetime.now(UTC)
-    results = score_candidates(mart, model, thresholds, now)
+    results = score_candidates(mart, model, thresholds)
     scored = time.perf_counter()
     as_of = mart.attrs["as_of_date"]
     return GateReport(

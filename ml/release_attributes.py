@@ -63,12 +63,20 @@ def release_id(platform_id: pd.Series, version: pd.Series) -> pd.Series:
 
 def version_part(version: pd.Series, position: int) -> pd.Series:
     """try_cast(split_part(version, '.', position) as int): nullable Int64."""
-    parts = version.astype(str).str.split(".", regex=False)
-    text = parts.str[position - 1].fillna("").str.strip()
-    digits = text.str.fullmatch(r"[+-]?\d+")
-    out = pd.Series(pd.NA, index=version.index, dtype="Int64")
-    if digits.any():
-        out[digits] = text[digits].astype("int64")
+    return version_parts(version, position)[position - 1]
+
+
+def version_parts(version: pd.Series, count: int = 3) -> list[pd.Series]:
+    """The first `count` dot-separated parts of each version as nullable Int64, as
+    try_cast(split_part(version, '.', i) as int) (null when missing or not an integer)."""
+    parts = version.astype(str).str.split(".", expand=True, regex=False)
+    out = []
+    for i in range(count):
+        text = parts[i] if i in parts.columns else pd.Series("", index=version.index)
+        text = text.fillna("").astype(str).str.strip()
+        digits = text.str.fullmatch(r"[+-]?\d+")
+        values = pd.to_numeric(text.where(digits), errors="coerce")
+        out.append(pd.Series(values, index=version.index).astype("Int64"))
     return out
 
 
@@ -110,11 +118,10 @@ def derive_release_attributes(raw: pd.DataFrame) -> pd.DataFrame:
     out["release_id"] = release_id(r["platform_id"], r["version"])
     out["platform_id"] = r["platform_id"].astype(str)
     out["version"] = r["version"].astype(str)
-    major = version_part(r["version"], 1)
-    minor = version_part(r["version"], 2)
+    major, minor, patch = version_parts(r["version"])
     out["version_major"] = major
     out["version_minor"] = minor
-    out["version_patch"] = version_part(r["version"], 3)
+    out["version_patch"] = patch
     out["release_date"] = pd.to_datetime(r["release_date"])
     patch_type = r["patch_type"].astype(str)
     out["patch_type"] = patch_type

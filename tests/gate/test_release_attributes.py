@@ -83,3 +83,9 @@ def test_version_parts_like_try_cast() -> None:
     s = pd.Series(["4.3.1", "10.0", "x.2.3"])
     assert version_part(s, 1).tolist() == [4, 10, pd.NA]
     assert version_part(s, 3).tolist() == [1, pd.NA, 3]
+
+
+def test_version_parts_take_split_part_positions() -> None:
+    s = pd.Series(["1.2.3.4", "7", ""])
+    assert version_part(s, 3).tolist() == [3, pd.NA, pd.NA]
+    assert version_part(s, 1).tolist() == [1, 7, pd.NA]
