@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from xml.etree import ElementTree as ET
 
 from ml.features import COMPONENTS, RUSHED_GAP_DAYS
@@ -84,6 +85,7 @@ _UNKNOWN = {
 }
 
 
+@lru_cache(maxsize=65536)  # 10k patches repeat most (feature, value) pairs
 def _phrase(feature: str, value) -> str:
     """What a feature's value says about the patch, in words."""
     if feature == "platform_id":

@@ -100,3 +100,58 @@ def test_scores_equal_score_mart(
     assert [{k: v for k, v in r.items() if k not in strip} for r in by_id["results"]] == [
         {k: v for k, v in r.items() if k not in strip} for r in doc["results"]
     ]
+
+
+def _context_row(world: GateWorld, platform: str, day) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        frame = con.execute(
+            "select * from marts.fct_platform_daily_context "
+            "where platform_id = ? and context_date = ?",
+            [platform, day],
+        ).df()
+    assert len(frame) == 1
+    return frame.iloc[0].to_dict()
+
+
+def _one(world: GateWorld, tmp_path: Path, **patch) -> pd.Series:
+    from tests.gate.conftest import write_csv
+
+    candidates = load_candidates(str(write_csv(tmp_path / "one.csv", [world.patch(**patch)])))
+    with read_only_warehouse(world.warehouse) as con:
+        return gate_mart(con, candidates.frame, candidates.source).iloc[0]
+
+
+def test_a_patch_after_the_data_takes_the_now_row(gate_world: GateWorld, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    platform = gate_world.platforms[0]
+    planned = gate_world.as_of + timedelta(days=10)
+    row = _one(gate_world, tmp_path, platform_id=platform, planned_release_date=str(planned))
+    now = _context_row(gate_world, platform, gate_world.as_of + timedelta(days=1))
+    assert bool(now["is_after_as_of_date"]) and bool(row["is_after_as_of_date"])
+    assert row["context_date"].date() == gate_world.as_of + timedelta(days=1)
+    assert (
+        row["days_since_previous_release"] == (planned - now["previous_release_date"].date()).days
+    )
+    for column in (
+        "platform_trailing_errors_per_10k_device_days",
+        "platform_recent_regression_rate",
+    ):
+        assert row[column] == now[column] or (pd.isna(row[column]) and pd.isna(now[column]))
+
+
+def test_a_patch_inside_the_data_takes_its_own_day(gate_world: GateWorld, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    platform = min(gate_world.latest_release, key=gate_world.latest_release.get)
+    planned = gate_world.latest_release[platform] + timedelta(days=1)
+    assert planned <= gate_world.as_of, "the world needs a platform quiet before the as-of date"
+    row = _one(gate_world, tmp_path, platform_id=platform, planned_release_date=str(planned))
+    own = _context_row(gate_world, platform, planned)
+    assert row["context_date"].date() == planned and not bool(row["is_after_as_of_date"])
+    assert row["days_since_previous_release"] == 1
+    assert row["platform_trailing_errors_per_10k_device_days"] == pytest.approx(
+        own["platform_trailing_errors_per_10k_device_days"], rel=0, abs=0
+    )
