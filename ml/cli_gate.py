@@ -7,6 +7,8 @@ DuckDB, CatBoost) happen inside the command so that `--help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -174,7 +176,13 @@ def gate(
 
     text = RENDERERS[fmt](document)
     if output is None:
-        click.echo(text, nl=False)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:  # a closed pipe: the report did not arrive, so not a pass
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiet exit-time flush
+            _fail(f"cannot write the report to stdout: {exc.strerror or exc}", EXIT_FAILURE)
     else:
         try:
             output.write_text(text)

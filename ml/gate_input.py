@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ml.errors import BadInputError
-from ml.features import COMPONENTS
-from ml.release_attributes import PATCH_TYPES, RAW_COUNT_COLUMNS
+from ml.release_attributes import COMPONENTS, PATCH_TYPES, RAW_COUNT_COLUMNS
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024  # 16 MiB: ~150k patches as CSV
 MAX_PATCHES = 100_000

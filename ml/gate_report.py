@@ -8,7 +8,8 @@ import math
 from functools import lru_cache
 from xml.etree import ElementTree as ET
 
-from ml.features import COMPONENTS, RUSHED_GAP_DAYS
+from ml.features import RUSHED_GAP_DAYS
+from ml.release_attributes import COMPONENTS
 
 FORMATS = ("json", "text", "junit", "markdown")
 MARKDOWN_MAX_ROWS = 100
@@ -36,6 +37,9 @@ _WORDS = {
         f"a hotfix changing {_lines(v)} lines" if v > 0 else "not a hotfix (no hotfix churn)"
     ),
     "component_count": lambda v: f"{_plural('component', int(v))} touched",
+    "components_beyond_two": lambda v: (
+        f"{_plural('component', int(v))} touched beyond two" if v > 0 else "at most two components"
+    ),
     "test_file_ratio": lambda v: f"{v:.0%} of the changed files are tests",
     "days_since_previous_release": lambda v: f"{int(v)} days after the previous release",
     "is_rushed": _flag(

@@ -16,9 +16,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ml.features import COMPONENTS
-
 PATCH_TYPES: tuple[str, ...] = ("bugfix", "feature", "security", "hotfix")
+# The dbt var `firmware_components` (dbt_project.yml): one touches_<component> flag each.
+COMPONENTS: tuple[str, ...] = (
+    "audio",
+    "bootloader",
+    "drm",
+    "network",
+    "power",
+    "storage",
+    "ui",
+    "video",
+)
 
 # The raw fields of a release (the raw `firmware_releases` table minus release_id).
 RAW_COUNT_COLUMNS: tuple[str, ...] = (

@@ -13,6 +13,7 @@ from ml.release_attributes import (
     derive_release_attributes,
     version_part,
 )
+from tests.conftest import REPO_ROOT
 
 
 def _raw(**overrides) -> pd.DataFrame:
@@ -89,3 +90,12 @@ def test_version_parts_take_split_part_positions() -> None:
     s = pd.Series(["1.2.3.4", "7", ""])
     assert version_part(s, 3).tolist() == [3, pd.NA, pd.NA]
     assert version_part(s, 1).tolist() == [1, 7, pd.NA]
+
+
+def test_components_are_the_dbt_var() -> None:
+    import yaml
+
+    from ml.release_attributes import COMPONENTS
+
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    assert tuple(project["vars"]["firmware_components"]) == COMPONENTS
