@@ -8,7 +8,7 @@ carries it out of the generator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -33,6 +33,8 @@ _EXTRA_COMPONENTS = {"bugfix": 0.7, "feature": 1.8, "security": 0.6, "hotfix": 0
 _MAX_REGRESSION_CATEGORY_MULTIPLIER = 15.0
 _UNSEEN_NOISE_SD = 0.3
 _RUSHED_GAP_DAYS = 4
+_UPLIFT_FLOOR = 2.0  # minimum platform-level error-rate uplift of a regression
+_UPLIFT_GAMMA = (2.0, 0.4)  # shape, scale of the uplift above the floor
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,43 @@ class Releases:
     category_multiplier: np.ndarray  # (releases, categories) error multiplier on susceptible models
     susceptible_model: np.ndarray  # (releases, models) bool
     quality: np.ndarray  # (releases,) multiplier on all error categories (release-to-release noise)
+
+
+@dataclass(frozen=True)
+class TruthCoefficients:
+    """Log-odds weights of the hidden causal model (one set before, one after a drift)."""
+
+    intercept: float
+    churn: float  # per unit of log1p(lines changed) above 5.5
+    hotfix_churn: float  # per unit of log1p(lines) above 4.5, hotfixes only
+    component: float  # per component touched beyond two
+    bootloader: float
+    drm: float
+    test: float  # protective: per unit of test-file share above 0.25
+    untested: float  # a change whose test-file share is under 0.1
+    rushed: float  # within _RUSHED_GAP_DAYS of a release that really regressed
+    fleet_age: float  # per year of the platform fleet's mean age above 3
+    recent_regressions: float  # per true regression among the platform's last 10 releases above 2
+
+
+TRUTH = TruthCoefficients(
+    intercept=-3.2,
+    churn=0.5,
+    hotfix_churn=0.9,
+    component=0.8,
+    bootloader=0.9,
+    drm=0.6,
+    test=2.0,
+    untested=0.8,
+    rushed=0.8,
+    fleet_age=0.45,
+    recent_regressions=0.15,
+)
+# After a drift the process changes: churn matters a third as much, many components twice
+# as much, and test changes stop protecting.
+DRIFT_TRUTH = replace(
+    TRUTH, churn=TRUTH.churn / 3, component=TRUTH.component * 2, test=0.0, untested=0.0
+)
 
 
 def _regression_logit(
@@ -60,20 +99,19 @@ def _regression_logit(
     post_drift: bool,
 ) -> float:
     """The hidden causal model: log-odds of a regression before unseen noise."""
-    churn_effect, component_effect, test_effect = (
-        (0.25, 1.1, 0.0) if post_drift else (0.8, 0.55, 2.5)
-    )
+    c = DRIFT_TRUTH if post_drift else TRUTH
     return (
-        -2.75
-        + churn_effect * (churn - 5.5)
-        + 0.9 * is_hotfix * max(churn - 4.5, 0.0)
-        + component_effect * max(n_components - 2, 0)
-        + 0.8 * ("bootloader" in touches)
-        + 0.45 * ("drm" in touches)
-        - test_effect * (test_ratio - 0.25)
-        + 1.2 * rushed
-        + 0.45 * (fleet_age_years - 3.0)
-        + 0.25 * (recent_regressions - 2)
+        c.intercept
+        + c.churn * (churn - 5.5)
+        + c.hotfix_churn * is_hotfix * max(churn - 4.5, 0.0)
+        + c.component * max(n_components - 2, 0)
+        + c.bootloader * ("bootloader" in touches)
+        + c.drm * ("drm" in touches)
+        - c.test * (test_ratio - 0.25)
+        + c.untested * (test_ratio < 0.1)
+        + c.rushed * rushed
+        + c.fleet_age * (fleet_age_years - 3.0)
+        + c.recent_regressions * (recent_regressions - 2)
         + platform_effect
     )
 
@@ -249,7 +287,7 @@ def _regression_effect(
     susc[chosen] = True
     weight_share = model_device_weight[chosen].sum() / model_device_weight[platform_models].sum()
     category_share = float(np.sum(np.array(CATEGORY_SHARE)[idx]))
-    target_uplift = 1.7 + rng.gamma(2.0, 0.35)
+    target_uplift = _UPLIFT_FLOOR + rng.gamma(*_UPLIFT_GAMMA)
     m = min(
         1 + (target_uplift - 1) / (category_share * weight_share),
         _MAX_REGRESSION_CATEGORY_MULTIPLIER,
