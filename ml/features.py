@@ -24,6 +24,9 @@ REGRESSION_TARGET = "post_release_errors_per_10k_device_days"
 EFFORT_COLUMN = "lines_changed"
 ORDER_COLUMNS = ("release_date", "release_id")
 COMPONENTS = ("audio", "bootloader", "drm", "network", "power", "storage", "ui", "video")
+# Components whose touch flags are features. The others (audio, network, power, storage,
+# ui, video) carried no signal beyond the component count on the development worlds.
+RISKY_COMPONENTS = ("bootloader", "drm")
 RUSHED_GAP_DAYS = 4
 
 # Mart columns the feature builder reads (plus the identity / order columns).
@@ -31,13 +34,11 @@ REQUIRED_MART_COLUMNS: tuple[str, ...] = (
     "release_id",
     "platform_id",
     "release_date",
-    "patch_type",
     "is_hotfix",
-    "is_security",
     "lines_changed",
     "code_churn_score",
     "component_count",
-    *(f"touches_{c}" for c in COMPONENTS),
+    *(f"touches_{c}" for c in RISKY_COMPONENTS),
     "test_file_ratio",
     "days_since_previous_release",
     "previous_release_errors_per_10k_device_days",
@@ -45,32 +46,24 @@ REQUIRED_MART_COLUMNS: tuple[str, ...] = (
     "platform_recent_regression_rate",
     "platform_trailing_errors_per_10k_device_days",
     "platform_avg_device_age_days",
-    "platform_share_devices_older_than_3_years",
-    "platform_releases_previous_30_days",
 )
 
 CATEGORICAL_FEATURES: tuple[str, ...] = ("platform_id",)
 NUMERIC_FEATURES: tuple[str, ...] = (
     "is_hotfix",
-    "is_security",
-    "is_feature",
     "code_churn_score",
     "hotfix_churn",
     "component_count",
-    *(f"touches_{c}" for c in COMPONENTS),
+    "components_beyond_two",
+    *(f"touches_{c}" for c in RISKY_COMPONENTS),
     "test_file_ratio",
-    "days_since_previous_release",
     "is_rushed",
     "log_previous_release_error_ratio",
     "rushed_after_error_rise",
     "is_latest_labelled_release_regression",
     "rushed_after_regression",
     "platform_recent_regression_rate",
-    "log_platform_trailing_errors",
-    "log_previous_release_errors",
     "platform_avg_device_age_years",
-    "platform_share_devices_older_than_3_years",
-    "platform_releases_previous_30_days",
 )
 FEATURES: tuple[str, ...] = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
 
@@ -116,17 +109,15 @@ def build_features(mart: pd.DataFrame) -> pd.DataFrame:
     f["platform_id"] = m["platform_id"].astype(str)
     is_hotfix = _num(m["is_hotfix"])
     f["is_hotfix"] = is_hotfix
-    f["is_security"] = _num(m["is_security"])
-    f["is_feature"] = (m["patch_type"].astype(str) == "feature").astype("float64")
     churn = _num(m["code_churn_score"])
     f["code_churn_score"] = churn
     f["hotfix_churn"] = is_hotfix * churn
     f["component_count"] = _num(m["component_count"])
-    for c in COMPONENTS:
+    f["components_beyond_two"] = (f["component_count"] - 2.0).clip(lower=0.0)
+    for c in RISKY_COMPONENTS:
         f[f"touches_{c}"] = _num(m[f"touches_{c}"])
     f["test_file_ratio"] = _num(m["test_file_ratio"])
     gap = _num(m["days_since_previous_release"])
-    f["days_since_previous_release"] = gap
     rushed = (gap <= RUSHED_GAP_DAYS).astype("float64").where(gap.notna())
     f["is_rushed"] = rushed
     previous = _num(m["previous_release_errors_per_10k_device_days"])
@@ -138,13 +129,7 @@ def build_features(mart: pd.DataFrame) -> pd.DataFrame:
     f["is_latest_labelled_release_regression"] = latest_regression
     f["rushed_after_regression"] = rushed * latest_regression.fillna(0.0)
     f["platform_recent_regression_rate"] = _num(m["platform_recent_regression_rate"])
-    f["log_platform_trailing_errors"] = np.log1p(trailing)
-    f["log_previous_release_errors"] = np.log1p(previous)
     f["platform_avg_device_age_years"] = _num(m["platform_avg_device_age_days"]) / 365.25
-    f["platform_share_devices_older_than_3_years"] = _num(
-        m["platform_share_devices_older_than_3_years"]
-    )
-    f["platform_releases_previous_30_days"] = _num(m["platform_releases_previous_30_days"])
     return f.loc[:, list(FEATURES)]
 
 
