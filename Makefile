@@ -46,9 +46,10 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt_project/models dbt_project/macros dbt_project/tests
 
-## bench: generator and dbt build wall time and peak memory (default world, 10M events)
+## bench: generator, dbt build and gate wall time and peak memory (default world, 10M events)
 bench: setup
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_gate.py --duckdb bench_results/default.duckdb
 
 clean:
 	rm -rf $(VENV) warehouse bench_results dbt_project/target dbt_project/logs
