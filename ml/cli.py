@@ -14,10 +14,9 @@ from pathlib import Path
 
 import click
 
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 from ml.generate import ConfigError, WorldConfig
 
-EXIT_BAD_INPUT = 2
-EXIT_FAILURE = 3
 RAW_TABLES = (
     "device_models",
     "devices",
@@ -40,12 +39,6 @@ class ISODate(click.ParamType):
             return datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
-
-
-def fail(message: str, code: int) -> None:
-    """Print a one-line error to stderr and exit with the given code."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

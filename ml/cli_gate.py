@@ -14,14 +14,9 @@ from pathlib import Path
 
 import click
 
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
+
 EXIT_BLOCKED = 1
-EXIT_BAD_INPUT = 2
-EXIT_FAILURE = 3
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 def _probability(ctx, param, value):
@@ -151,7 +146,7 @@ def gate(
         raise click.UsageError("--release always scores as of the release date; drop --backtest")
     if len(set(release_ids)) != len(release_ids):
         dup = next(r for r in release_ids if release_ids.count(r) > 1)
-        _fail(f"--release {dup} is given twice", EXIT_BAD_INPUT)
+        fail(f"--release {dup} is given twice", EXIT_BAD_INPUT)
     try:
         document = _run(
             source,
@@ -170,8 +165,8 @@ def gate(
         from ml.errors import PatchriskError
 
         if isinstance(exc, PatchriskError):
-            _fail(str(exc), exc.exit_code)
-        _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+            fail(str(exc), exc.exit_code)
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
     from ml.gate_report import RENDERERS
 
     text = RENDERERS[fmt](document)
@@ -182,12 +177,12 @@ def gate(
         except OSError as exc:  # a closed pipe: the report did not arrive, so not a pass
             with contextlib.suppress(OSError):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiet exit-time flush
-            _fail(f"cannot write the report to stdout: {exc.strerror or exc}", EXIT_FAILURE)
+            fail(f"cannot write the report to stdout: {exc.strerror or exc}", EXIT_FAILURE)
     else:
         try:
             output.write_text(text)
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
+            fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
         click.echo(_summary_line(document), err=True)
     sys.exit(document["exit_code"])
 
@@ -213,7 +208,7 @@ def _run(
 ) -> dict:
     from ml.gate import GateSettings, run_gate
     from ml.gate_input import load_candidates
-    from ml.mart import default_duckdb_path
+    from ml.warehouse import default_duckdb_path
 
     candidates = load_candidates(source, input_format) if source else None
     report = run_gate(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ml.errors import PatchriskError
+from ml.errors import PatchriskError, fail
 
 _DUCKDB = click.option(
     "--duckdb",
@@ -29,11 +29,6 @@ _REGISTRY = click.option(
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
 def _handle_errors(func):
     """Turn package errors into a one-line message and their exit code."""
 
@@ -42,7 +37,7 @@ def _handle_errors(func):
         try:
             return func(*args, **kwargs)
         except PatchriskError as exc:
-            _fail(str(exc), exc.exit_code)
+            fail(str(exc), exc.exit_code)
 
     return wrapper
 
@@ -54,7 +49,7 @@ def _registry(registry_dir: Path | None):
 
 
 def _duckdb(path: Path | None) -> Path:
-    from ml.mart import default_duckdb_path
+    from ml.warehouse import default_duckdb_path
 
     return path or default_duckdb_path()
 
@@ -85,8 +80,9 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
 
     The new version becomes the challenger (and the champion if there is none yet).
     """
-    from ml.mart import default_raw_dir, read_feature_mart
+    from ml.mart import read_feature_mart
     from ml.report import metrics_table
+    from ml.warehouse import default_raw_dir
     from ml.workflow import champion_fit_problem, train_from_warehouse
 
     if if_needed:

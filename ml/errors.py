@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import NoReturn
+
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 3
 
@@ -26,3 +29,9 @@ class EnvironmentFailure(PatchriskError):
 
 class IntegrityError(EnvironmentFailure):
     """A registry file's SHA-256 does not match its metadata (exit 3)."""
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """CLI edge: print a one-line `error: ...` to stderr and exit with `code`."""
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -10,21 +9,8 @@ import pandas as pd
 
 from ml.errors import BadInputError, EnvironmentFailure
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 FEATURE_MART = "marts.fct_release_features"
 ORACLE_COLUMNS = ("release_id", "true_regression_probability", "is_true_regression")
-
-
-def default_duckdb_path() -> Path:
-    """$PATCHRISK_DUCKDB_PATH, else warehouse/patchrisk.duckdb in the repo."""
-    env = os.environ.get("PATCHRISK_DUCKDB_PATH")
-    return Path(env) if env else REPO_ROOT / "warehouse" / "patchrisk.duckdb"
-
-
-def default_raw_dir() -> Path:
-    """$PATCHRISK_RAW_DIR, else seeds/ in the repo."""
-    env = os.environ.get("PATCHRISK_RAW_DIR")
-    return Path(env) if env else REPO_ROOT / "seeds"
 
 
 def read_feature_mart(duckdb_path: Path, relation: str = FEATURE_MART) -> pd.DataFrame:

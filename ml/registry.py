@@ -33,7 +33,7 @@ from ml.calibration import Calibrator
 from ml.decision import CostMatrix, Thresholds
 from ml.errors import BadInputError, EnvironmentFailure, IntegrityError
 from ml.features import FeatureSpec
-from ml.mart import REPO_ROOT
+from ml.warehouse import REPO_ROOT
 
 ALIASES = ("champion", "challenger")
 ALIASES_FILE = "aliases.json"

@@ -120,8 +120,8 @@ def write_candidates(duckdb_path: Path, folder: Path, sizes: list[int], seed: in
 
 
 def main() -> None:
-    from ml.mart import default_duckdb_path
     from ml.registry import CLASSIFIER_FILE, Registry
+    from ml.warehouse import default_duckdb_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, default=None, help="warehouse (built)")

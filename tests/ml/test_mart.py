@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from ml.errors import EnvironmentFailure
-from ml.mart import default_duckdb_path, read_feature_mart, read_oracle
+from ml.mart import read_feature_mart, read_oracle
+from ml.warehouse import default_duckdb_path
 
 
 def test_reads_mart_in_release_order(ml_warehouse: Path) -> None:
