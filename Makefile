@@ -19,10 +19,12 @@ $(STAMP):
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: set up, then build -> train (only if the champion does not fit) -> score -> docs
+## run: set up, then build -> train (only if the champion does not fit) -> score ->
+## rebuild what reads the scores (QA queue ...) -> docs
 run: setup build
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
+	$(BIN)/patchrisk build --select source:ml+
 	$(BIN)/patchrisk audit-labels
 	$(DBT) docs generate $(DBT_ARGS) --static
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"

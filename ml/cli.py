@@ -183,13 +183,21 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     metavar="NAME=VALUE",
     help="Override a dbt var (repeatable), e.g. --var regression_rate_ratio=1.4",
 )
+@click.option(
+    "--select",
+    default=None,
+    metavar="SELECTOR",
+    help="Build only these dbt nodes, e.g. 'source:ml+' (what reads the ML scores).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def build(raw_dir, fmt, warehouse, dbt_vars, as_json) -> None:
-    """Build the warehouse with dbt: every model, data test and unit test."""
+def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
+    """Build the warehouse with dbt: every model, data test and unit test (or --select)."""
     from ml.warehouse import BuildConfig
     from ml.warehouse import build as build_warehouse
 
-    config = BuildConfig(raw_format=fmt, dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars))
+    config = BuildConfig(
+        raw_format=fmt, dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars), select=select
+    )
     if raw_dir is not None:
         config = dataclasses.replace(config, raw_dir=raw_dir)
     if warehouse is not None:

@@ -53,41 +53,57 @@ def _effort_curve(order: np.ndarray, y: np.ndarray, effort: np.ndarray):
     return x, found
 
 
-def _density_order(score: np.ndarray, effort: np.ndarray) -> np.ndarray:
+def density_order(score: np.ndarray, effort: np.ndarray) -> np.ndarray:
     """Releases by descending score / effort (ties: smaller effort first, then position)."""
     return np.lexsort((np.arange(len(score)), effort, -(score / effort)))
+
+
+def priority_order(priority: np.ndarray) -> np.ndarray:
+    """Releases by descending priority (ties: position), for rankings that are not p / effort."""
+    priority = np.asarray(priority, float)
+    return np.lexsort((np.arange(len(priority)), -priority))
+
+
+def recall_within_effort(
+    order: np.ndarray, y: np.ndarray, effort: np.ndarray, budget: float = EFFORT_BUDGET
+) -> float:
+    """Share of regressions found reviewing releases in `order` within `budget` of effort."""
+    y, effort = np.asarray(y, float), np.asarray(effort, float)
+    if y.sum() == 0:
+        return float("nan")
+    within = np.cumsum(effort[order]) <= budget * effort.sum() + 1e-9
+    return float(y[order][within].sum() / y.sum())
+
+
+def popt_of_order(order: np.ndarray, y: np.ndarray, effort: np.ndarray) -> float:
+    """Popt of reviewing in `order`: 1 - (area(optimal) - area(order)) / (area(optimal) -
+    area(worst)). Areas under the effort / recall curve; optimal and worst order by actual
+    regression density (descending, ascending)."""
+    y, effort = np.asarray(y, float), np.asarray(effort, float)
+    if y.sum() == 0:
+        return float("nan")
+
+    def area(o: np.ndarray) -> float:
+        x, found = _effort_curve(o, y, effort)
+        return float(np.trapezoid(found, x))
+
+    best = area(density_order(y, effort))
+    worst = area(_worst_order(y, effort))
+    return float(1 - (best - area(order)) / (best - worst)) if best > worst else float("nan")
 
 
 def recall_at_effort(
     p: np.ndarray, y: np.ndarray, effort: np.ndarray, budget: float = EFFORT_BUDGET
 ) -> float:
-    """Share of regressions found reviewing releases by p / effort within `budget` of effort."""
-    y, effort = np.asarray(y, float), np.asarray(effort, float)
-    if y.sum() == 0:
-        return float("nan")
-    order = _density_order(np.asarray(p, float), effort)
-    within = np.cumsum(effort[order]) <= budget * effort.sum() + 1e-9
-    return float(y[order][within].sum() / y.sum())
+    """Recall@Effort of the effort-aware ranking by p / effort."""
+    effort = np.asarray(effort, float)
+    return recall_within_effort(density_order(np.asarray(p, float), effort), y, effort, budget)
 
 
 def popt(p: np.ndarray, y: np.ndarray, effort: np.ndarray) -> float:
-    """Popt: 1 - (area(optimal) - area(model)) / (area(optimal) - area(worst)).
-
-    Areas under the effort / recall curve; optimal and worst order by actual regression
-    density (descending, ascending).
-    """
-    y, effort = np.asarray(y, float), np.asarray(effort, float)
-    if y.sum() == 0:
-        return float("nan")
-
-    def area(order: np.ndarray) -> float:
-        x, found = _effort_curve(order, y, effort)
-        return float(np.trapezoid(found, x))
-
-    best = area(_density_order(y, effort))
-    worst = area(_worst_order(y, effort))
-    model = area(_density_order(np.asarray(p, float), effort))
-    return float(1 - (best - model) / (best - worst)) if best > worst else float("nan")
+    """Popt of the effort-aware ranking by p / effort."""
+    effort = np.asarray(effort, float)
+    return popt_of_order(density_order(np.asarray(p, float), effort), y, effort)
 
 
 def _worst_order(y: np.ndarray, effort: np.ndarray) -> np.ndarray:

@@ -67,12 +67,17 @@ def metrics_table(metrics: dict) -> str:
     )
     reg = metrics["regressor"]
     reg_rows = [[n, _fmt(m["r2"]), _fmt(m["mae"])] for n, m in reg.items()]
-    return "\n".join(
-        [
-            head,
-            _table(["metric", *names], rows),
-            "",
-            "post-release errors per 10k device-days",
-            _table(["model", "R²", "MAE"], reg_rows),
+    parts = [
+        head,
+        _table(["metric", *names], rows),
+        "",
+        "post-release errors per 10k device-days",
+        _table(["model", "R²", "MAE"], reg_rows),
+    ]
+    if "qa_ranking" in metrics:
+        qa_rows = [
+            [n, _fmt(m["recall_at_20pct_effort"]), _fmt(m["popt"])]
+            for n, m in metrics["qa_ranking"].items()
         ]
-    )
+        parts += ["", "QA ranking", _table(["ranking", "Recall@20%Effort", "Popt"], qa_rows)]
+    return "\n".join(parts)

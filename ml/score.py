@@ -1,5 +1,6 @@
 """Score every release of the feature mart with a registry model and write
-`ml.release_risk_scores` into the warehouse in one transaction."""
+`ml.release_risk_scores` (and the model's QA ranking evaluation,
+`ml.qa_ranking_evaluation`) into the warehouse in one transaction."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ SCORE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("model_version", "varchar"),
     ("top_factors", "varchar"),
     ("scored_at", "timestamp"),
+)
+QA_RANKING_TABLE = "qa_ranking_evaluation"
+QA_RANKING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("model_version", "varchar"),
+    ("ranking", "varchar"),
+    ("test_releases", "integer"),
+    ("test_regressions", "integer"),
+    ("recall_at_20pct_effort", "double"),
+    ("popt", "double"),
 )
 
 
@@ -90,28 +100,65 @@ def score_mart(
     return out.loc[:, [c for c, _ in SCORE_COLUMNS]]
 
 
-def write_scores(duckdb_path: Path, scores: pd.DataFrame) -> int:
-    """Replace ml.release_risk_scores with `scores` in one transaction; returns rows."""
+def qa_ranking_frame(model: LoadedModel) -> pd.DataFrame:
+    """The model's test-slice QA ranking evaluation (from its metadata), one row per ranking."""
+    metrics = model.metadata.get("metrics", {})
+    rows = [
+        {
+            "model_version": model.version,
+            "ranking": name,
+            "test_releases": metrics["rows"],
+            "test_regressions": metrics["positives"],
+            **values,
+        }
+        for name, values in metrics.get("qa_ranking", {}).items()
+    ]
+    return pd.DataFrame(rows, columns=[c for c, _ in QA_RANKING_COLUMNS])
+
+
+def write_ml_tables(
+    duckdb_path: Path, tables: dict[str, tuple[pd.DataFrame, tuple[tuple[str, str], ...]]]
+) -> dict[str, int]:
+    """Replace each `ml.<name>` with its frame (cast to its columns) in one transaction;
+    returns the rows per table."""
     path = Path(duckdb_path)
     if not path.is_file():
         raise EnvironmentFailure(f"no warehouse at {path}")
-    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in SCORE_COLUMNS)
     try:
         with duckdb.connect(str(path)) as con:
-            con.register("scores_frame", scores)
             con.execute("begin transaction")
             try:
                 con.execute(f"create schema if not exists {SCORES_SCHEMA}")
-                con.execute(
-                    f"create or replace table {SCORES_SCHEMA}.{SCORES_TABLE} as "
-                    f"select {columns} from scores_frame"
-                )
+                for name, (frame, contract) in tables.items():
+                    con.register("ml_frame", frame)
+                    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in contract)
+                    con.execute(
+                        f"create or replace table {SCORES_SCHEMA}.{name} as "
+                        f"select {columns} from ml_frame"
+                    )
+                    con.unregister("ml_frame")
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
                 raise
-            return int(
-                con.execute(f"select count(*) from {SCORES_SCHEMA}.{SCORES_TABLE}").fetchall()[0][0]
-            )
+            return {
+                name: int(
+                    con.execute(f"select count(*) from {SCORES_SCHEMA}.{name}").fetchall()[0][0]
+                )
+                for name in tables
+            }
     except duckdb.Error as exc:
-        raise EnvironmentFailure(f"cannot write {SCORES_SCHEMA}.{SCORES_TABLE}: {exc}") from exc
+        raise EnvironmentFailure(f"cannot write {SCORES_SCHEMA} tables: {exc}") from exc
+
+
+def write_scores(duckdb_path: Path, scores: pd.DataFrame, model: LoadedModel) -> int:
+    """Replace ml.release_risk_scores with `scores` and ml.qa_ranking_evaluation with the
+    model's QA ranking evaluation, in one transaction; returns the score rows."""
+    rows = write_ml_tables(
+        duckdb_path,
+        {
+            SCORES_TABLE: (scores, SCORE_COLUMNS),
+            QA_RANKING_TABLE: (qa_ranking_frame(model), QA_RANKING_COLUMNS),
+        },
+    )
+    return rows[SCORES_TABLE]

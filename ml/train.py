@@ -46,6 +46,7 @@ from ml.features import (
 )
 from ml.predict import model_pool as _pool
 from ml.predict import predict_errors, predict_raw_probability
+from ml.qa_ranking import evaluate_rankings
 from ml.split import SplitConfig, TimeSplit, time_split
 
 BASELINES = ("logistic_regression", "random_forest", "prototype_recipe")
@@ -254,12 +255,21 @@ def _evaluate(
                 np.asarray(p, float), true_flag
             )
     actual = regression_target(test)
+    qa_ranking = evaluate_rankings(
+        y,
+        work,
+        test["code_churn_score"].astype(float).to_numpy(),
+        p_test["model"],
+        p_test.get("prototype_recipe"),
+        reference,
+    )
     return {
         "slice": "test",
         "rows": len(test),
         "positives": int(y.sum()),
         "classifier": test_metrics,
         "regressor": {name: regressor_metrics(p, actual) for name, p in errors_test.items()},
+        "qa_ranking": qa_ranking,
     }
 
 

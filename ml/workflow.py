@@ -86,7 +86,7 @@ def score_warehouse(duckdb_path: Path, registry: Registry, model: str = "champio
     mart = read_feature_mart(duckdb_path)
     scored_at = datetime.now(UTC).replace(microsecond=0)
     scores = score_mart(mart, loaded, scored_at)
-    rows = write_scores(duckdb_path, scores)
+    rows = write_scores(duckdb_path, scores, loaded)
     counts = scores["decision"].value_counts()
     return ScoreOutcome(
         version=loaded.version,

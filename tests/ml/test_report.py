@@ -14,6 +14,9 @@ def test_table_lists_models_and_metrics(trained_registry: Path) -> None:
     for word in ("model", "oracle", "prototype_recipe", "ROC-AUC", "ECE", "Popt", "R²"):
         assert word in table
     assert "Recall@20%Effort" in table
+    assert "QA ranking" in table
+    for ranking in metrics["qa_ranking"]:
+        assert ranking in table
 
 
 def test_table_without_oracle_drops_oracle_rows(trained_registry: Path) -> None:
@@ -23,5 +26,6 @@ def test_table_without_oracle_drops_oracle_rows(trained_registry: Path) -> None:
         for n, m in metrics["classifier"].items()
         if n != "oracle"
     }
-    table = metrics_table({**metrics, "classifier": clf})
+    qa = {n: m for n, m in metrics["qa_ranking"].items() if "oracle" not in n}
+    table = metrics_table({**metrics, "classifier": clf, "qa_ranking": qa})
     assert "oracle" not in table and "ROC-AUC" in table

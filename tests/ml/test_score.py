@@ -14,7 +14,7 @@ import yaml
 
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.registry import Registry
-from ml.score import SCORE_COLUMNS, score_mart, write_scores
+from ml.score import QA_RANKING_COLUMNS, SCORE_COLUMNS, score_mart, write_scores
 from ml.train import predict_raw_probability
 from ml.warehouse import PROJECT_DIR
 
@@ -58,25 +58,35 @@ def test_missing_column_is_bad_input(model, ml_mart: pd.DataFrame) -> None:
 
 def test_write_replaces_table_atomically(model, ml_mart, warehouse_copy: Path) -> None:
     scores = score_mart(ml_mart, model, AT)
-    assert write_scores(warehouse_copy, scores) == len(ml_mart)
-    assert write_scores(warehouse_copy, scores.iloc[:5]) == 5
+    assert write_scores(warehouse_copy, scores, model) == len(ml_mart)
+    assert write_scores(warehouse_copy, scores.iloc[:5], model) == 5
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         types = con.execute("describe ml.release_risk_scores").fetchall()
         assert [(r[0], r[1].lower()) for r in types] == list(SCORE_COLUMNS)
+        qa = con.execute("select * from ml.qa_ranking_evaluation order by ranking").df()
+    assert list(qa.columns) == [c for c, _ in QA_RANKING_COLUMNS]
+    assert set(qa["ranking"]) == set(model.metadata["metrics"]["qa_ranking"])
+    assert (qa["model_version"] == model.version).all()
+    assert qa["recall_at_20pct_effort"].between(0, 1).all()
     broken = scores.assign(release_date="not a date")
     with pytest.raises(EnvironmentFailure):
-        write_scores(warehouse_copy, broken)
+        write_scores(warehouse_copy, broken, model)
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         assert con.execute("select count(*) from ml.release_risk_scores").fetchall() == [(5,)]
 
 
 def test_no_warehouse_is_environment_failure(model, ml_mart, tmp_path: Path) -> None:
     with pytest.raises(EnvironmentFailure, match="no warehouse"):
-        write_scores(tmp_path / "missing.duckdb", score_mart(ml_mart.iloc[:3], model, AT))
+        write_scores(tmp_path / "missing.duckdb", score_mart(ml_mart.iloc[:3], model, AT), model)
 
 
-def test_scores_table_contract_matches_the_dbt_source():
+def test_ml_table_contracts_match_the_dbt_source():
     sources = yaml.safe_load((PROJECT_DIR / "models/staging/ml/_ml__sources.yml").read_text())
-    table = sources["sources"][0]["tables"][0]
-    declared = [(c["name"], c["data_type"]) for c in table["columns"]]
-    assert declared == list(SCORE_COLUMNS)
+    declared = {
+        table["name"]: [(c["name"], c["data_type"]) for c in table["columns"]]
+        for table in sources["sources"][0]["tables"]
+    }
+    assert declared == {
+        "release_risk_scores": list(SCORE_COLUMNS),
+        "qa_ranking_evaluation": list(QA_RANKING_COLUMNS),
+    }

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 
 from ml.registry import Registry
+from ml.warehouse import BuildConfig, read_table, run_dbt
 from ml.workflow import champion_fit_problem, score_warehouse, train_from_warehouse
 
 
@@ -38,3 +39,22 @@ def test_champion_fit_problem_names_why_training_is_needed(registry_copy, ml_mar
     without = [c for c in columns if c != "test_file_ratio"]
     assert "test_file_ratio" in champion_fit_problem(Registry(registry_copy), without)
     assert champion_fit_problem(Registry(tmp_path / "empty"), columns) == "no champion"
+
+
+def test_qa_queue_ranks_every_open_release_from_the_scores(
+    trained_registry: Path, warehouse_copy: Path, ml_world: Path
+) -> None:
+    score_warehouse(warehouse_copy, Registry(trained_registry))
+    config = BuildConfig(raw_dir=ml_world, duckdb_path=warehouse_copy, select="source:ml+")
+    result = run_dbt("build", config)
+    assert result.success, result.log[-3000:]
+    queue = read_table(warehouse_copy, "marts.fct_qa_priority_queue").sort_values("priority_rank")
+    outcomes = read_table(warehouse_copy, "marts.fct_release_outcomes")
+    open_ids = set(outcomes.loc[~outcomes["is_window_closed"].astype(bool), "release_id"])
+    assert open_ids and set(queue["release_id"]) == open_ids
+    assert list(queue["priority_rank"]) == list(range(1, len(queue) + 1))
+    assert queue["risk_per_1k_lines_changed"].is_monotonic_decreasing
+    assert "Unscored" not in set(queue["qa_tier"])
+    evaluation = read_table(warehouse_copy, "marts.fct_qa_ranking_evaluation")
+    metrics = Registry(trained_registry).metadata("v0001")["metrics"]
+    assert set(evaluation["ranking"]) == set(metrics["qa_ranking"])

@@ -12,9 +12,9 @@ renamed as (
         cast(release_id as {{ dbt.type_string() }}) as release_id,
         cast(platform_id as {{ dbt.type_string() }}) as platform_id,
         cast(release_date as date) as release_date,
-        cast(regression_probability as {{ dbt.type_float() }}) as regression_probability,
+        cast(regression_probability as {{ type_double() }}) as regression_probability,
         cast(
-            predicted_errors_per_10k_device_days as {{ dbt.type_float() }}
+            predicted_errors_per_10k_device_days as {{ type_double() }}
         ) as predicted_errors_per_10k_device_days,
         cast(decision as {{ dbt.type_string() }}) as decision,
         cast(model_version as {{ dbt.type_string() }}) as model_version,
