@@ -280,3 +280,9 @@ for _command in _ML_COMMANDS:
 from ml.cli_gate import gate as _gate  # noqa: E402
 
 main.add_command(_gate)
+
+# Drift, retraining and the scheduled flow (ml/cli_lifecycle.py)
+from ml.cli_lifecycle import COMMANDS as _LIFECYCLE_COMMANDS  # noqa: E402
+
+for _command in _LIFECYCLE_COMMANDS:
+    main.add_command(_command)

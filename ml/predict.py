@@ -10,9 +10,12 @@ from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 from ml.features import FeatureSpec
 
 
-def model_pool(x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec) -> Pool:
+def model_pool(
+    x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec, weight: np.ndarray | None = None
+) -> Pool:
     """A CatBoost pool of the feature frame with the spec's categorical columns."""
-    return Pool(x, label=y, cat_features=[c for c in spec.categorical if c in x.columns])
+    categorical = [c for c in spec.categorical if c in x.columns]
+    return Pool(x, label=y, cat_features=categorical, weight=weight)
 
 
 def predict_errors(

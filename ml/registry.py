@@ -220,7 +220,20 @@ class Registry:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
-    def _set_alias(self, alias: str, version: str | None, action: str, reason: str) -> dict:
+    def _append_history(self, event: dict) -> None:
+        with open(self.root / HISTORY_FILE, "a") as fh:
+            fh.write(json.dumps(event) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _set_alias(
+        self,
+        alias: str,
+        version: str | None,
+        action: str,
+        reason: str,
+        evidence: dict | None = None,
+    ) -> dict:
         aliases = self.aliases()
         event = {
             "at": _now(),
@@ -229,11 +242,9 @@ class Registry:
             "version": version,
             "previous": aliases.get(alias),
             "reason": reason,
+            **({"evidence": evidence} if evidence is not None else {}),
         }
-        with open(self.root / HISTORY_FILE, "a") as fh:  # append-only log first
-            fh.write(json.dumps(event) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        self._append_history(event)  # append-only log first
         if version is None:
             aliases.pop(alias, None)
         else:
@@ -244,16 +255,34 @@ class Registry:
     def set_challenger(self, version: str, reason: str = "trained") -> dict:
         return self._set_alias("challenger", self.resolve(version), "register", reason)
 
-    def promote(self, name: str = "challenger", reason: str = "promoted") -> dict:
+    def promote(
+        self, name: str = "challenger", reason: str = "promoted", evidence: dict | None = None
+    ) -> dict:
         """Make a version (or the challenger) the champion; clears the challenger alias if
         it pointed at the promoted version."""
         version = self.resolve(name)
         self.verify(version)
         if self.aliases().get("champion") == version:
             raise BadInputError(f"{version} is already the champion")
-        event = self._set_alias("champion", version, "promote", reason)
+        event = self._set_alias("champion", version, "promote", reason, evidence)
         if self.aliases().get("challenger") == version:
             self._set_alias("challenger", None, "clear", f"{version} promoted to champion")
+        return event
+
+    def record_kept(self, challenger: str, reason: str, evidence: dict) -> dict:
+        """Record (history only) that the champion stays and why the challenger lost."""
+        champion = self.aliases().get("champion")
+        event = {
+            "at": _now(),
+            "action": "keep",
+            "alias": "champion",
+            "version": champion,
+            "previous": champion,
+            "challenger": challenger,
+            "reason": reason,
+            "evidence": evidence,
+        }
+        self._append_history(event)
         return event
 
     def champion_stack(self) -> list[str]:

@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from ml.decision import decide
-from ml.errors import BadInputError, EnvironmentFailure
+from ml.errors import BadInputError
 from ml.explain import Factor, shap_contributions, top_factors
 from ml.features import build_features, check_columns
 from ml.predict import predict_errors, predict_raw_probability
 from ml.registry import LoadedModel
+from ml.warehouse import write_ml_tables
 
-SCORES_SCHEMA = "ml"
 SCORES_TABLE = "release_risk_scores"
 TOP_FACTORS = 5
 # The table's contract (column, DuckDB type), in order; dbt declares it as a source.
@@ -114,41 +113,6 @@ def qa_ranking_frame(model: LoadedModel) -> pd.DataFrame:
         for name, values in metrics.get("qa_ranking", {}).items()
     ]
     return pd.DataFrame(rows, columns=[c for c, _ in QA_RANKING_COLUMNS])
-
-
-def write_ml_tables(
-    duckdb_path: Path, tables: dict[str, tuple[pd.DataFrame, tuple[tuple[str, str], ...]]]
-) -> dict[str, int]:
-    """Replace each `ml.<name>` with its frame (cast to its columns) in one transaction;
-    returns the rows per table."""
-    path = Path(duckdb_path)
-    if not path.is_file():
-        raise EnvironmentFailure(f"no warehouse at {path}")
-    try:
-        with duckdb.connect(str(path)) as con:
-            con.execute("begin transaction")
-            try:
-                con.execute(f"create schema if not exists {SCORES_SCHEMA}")
-                for name, (frame, contract) in tables.items():
-                    con.register("ml_frame", frame)
-                    columns = ", ".join(f"cast({c} as {t}) as {c}" for c, t in contract)
-                    con.execute(
-                        f"create or replace table {SCORES_SCHEMA}.{name} as "
-                        f"select {columns} from ml_frame"
-                    )
-                    con.unregister("ml_frame")
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-            return {
-                name: int(
-                    con.execute(f"select count(*) from {SCORES_SCHEMA}.{name}").fetchall()[0][0]
-                )
-                for name in tables
-            }
-    except duckdb.Error as exc:
-        raise EnvironmentFailure(f"cannot write {SCORES_SCHEMA} tables: {exc}") from exc
 
 
 def write_scores(duckdb_path: Path, scores: pd.DataFrame, model: LoadedModel) -> int:

@@ -96,6 +96,9 @@ class TrainConfig:
     cost: CostMatrix = field(default_factory=CostMatrix)
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     baselines: bool = True
+    # Weigh training releases by 0.5 ** (age / half-life), age in days before the newest
+    # training release; None weighs all alike. `patchrisk retrain` uses it after a drift.
+    recency_half_life_days: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -126,6 +129,14 @@ def training_fingerprint(train: pd.DataFrame) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def recency_weights(train: pd.DataFrame, half_life_days: float | None) -> np.ndarray | None:
+    """0.5 ** (days before the newest training release / half-life), or None."""
+    if half_life_days is None:
+        return None
+    dates = pd.to_datetime(train["release_date"])
+    return 0.5 ** ((dates.max() - dates).dt.days.to_numpy() / half_life_days)
+
+
 def fit_classifier(
     x_train: pd.DataFrame,
     y_train: np.ndarray,
@@ -133,11 +144,12 @@ def fit_classifier(
     y_val: np.ndarray,
     params: CatBoostParams,
     spec: FeatureSpec,
+    weight: np.ndarray | None = None,
 ) -> CatBoostClassifier:
     """A CatBoost classifier early-stopped on validation log-loss."""
     model = CatBoostClassifier(**params.catboost_kwargs(), loss_function="Logloss")
     model.fit(
-        _pool(x_train, y_train, spec),
+        _pool(x_train, y_train, spec, weight),
         eval_set=_pool(x_val, y_val, spec),
         **params.fit_kwargs(),
     )
@@ -151,6 +163,7 @@ def fit_regressor(
     t_val: np.ndarray,
     params: CatBoostParams,
     spec: FeatureSpec,
+    weight: np.ndarray | None = None,
 ) -> tuple[CatBoostRegressor, str]:
     """A CatBoost regressor on the raw or the log1p target, whichever has the better R² on
     validation (on the original scale)."""
@@ -159,7 +172,7 @@ def fit_regressor(
         forward = np.log1p if target == "log1p" else (lambda v: v)
         model = CatBoostRegressor(**params.catboost_kwargs(), loss_function="RMSE")
         model.fit(
-            _pool(x_train, forward(t_train), spec),
+            _pool(x_train, forward(t_train), spec, weight),
             eval_set=_pool(x_val, forward(t_val), spec),
             **params.fit_kwargs(),
         )
@@ -293,10 +306,11 @@ def run_training(
     split = time_split(labelled_rows(mart), config.split)
     x = {name: build_features(part) for name, part in split.parts().items()}
     y_train, y_val = class_labels(split.train), class_labels(split.validation)
+    weight = recency_weights(split.train, config.recency_half_life_days)
 
     t0 = time.perf_counter()
     classifier = fit_classifier(
-        x["train"], y_train, x["validation"], y_val, config.classifier, spec
+        x["train"], y_train, x["validation"], y_val, config.classifier, spec, weight
     )
     calibrator = fit_calibrator(predict_raw_probability(classifier, x["validation"], spec), y_val)
     thresholds = bayes_thresholds(config.cost)
@@ -310,6 +324,7 @@ def run_training(
         regression_target(split.validation),
         config.regressor,
         spec,
+        weight,
     )
     timings["regressor_seconds"] = time.perf_counter() - t0
 

@@ -21,6 +21,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from ml.errors import EnvironmentFailure
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -178,6 +180,48 @@ def read_table(duckdb_path: Path, relation: str) -> pd.DataFrame:
     """A whole warehouse relation (e.g. `marts.fct_release_features`) as a DataFrame."""
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         return con.execute(f"select * from {relation}").df()
+
+
+ML_SCHEMA = "ml"
+Contract = tuple[tuple[str, str], ...]  # (column, DuckDB type) in order
+
+
+def write_ml_tables(
+    duckdb_path: Path, tables: dict[str, tuple[pd.DataFrame, Contract]], append: bool = False
+) -> dict[str, int]:
+    """Replace (or append to) each `ml.<name>` with its frame cast to its contract, all in
+    one transaction; returns the rows each table then holds."""
+    path = Path(duckdb_path)
+    if not path.is_file():
+        raise EnvironmentFailure(f"no warehouse at {path}")
+    try:
+        with duckdb.connect(str(path)) as con:
+            con.execute("begin transaction")
+            try:
+                con.execute(f"create schema if not exists {ML_SCHEMA}")
+                for name, (frame, contract) in tables.items():
+                    con.register("ml_frame", frame)
+                    select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in contract)
+                    if append:
+                        columns = ", ".join(f"{c} {t}" for c, t in contract)
+                        con.execute(f"create table if not exists {ML_SCHEMA}.{name} ({columns})")
+                        con.execute(f"insert into {ML_SCHEMA}.{name} select {select} from ml_frame")
+                    else:
+                        con.execute(
+                            f"create or replace table {ML_SCHEMA}.{name} as "
+                            f"select {select} from ml_frame"
+                        )
+                    con.unregister("ml_frame")
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+            return {
+                name: int(con.execute(f"select count(*) from {ML_SCHEMA}.{name}").fetchall()[0][0])
+                for name in tables
+            }
+    except duckdb.Error as exc:
+        raise EnvironmentFailure(f"cannot write {ML_SCHEMA} tables to {path}: {exc}") from exc
 
 
 def quarantine_counts(duckdb_path: Path) -> dict[tuple[str, str], int]:

@@ -1,0 +1,378 @@
+"""Has the world moved away from what the champion was trained on?
+
+`detect_drift` compares the newest releases (the window) with the champion's training
+reference (the releases of its train and validation date range) in three ways:
+
+- **features**: one two-sample test per model feature - Kolmogorov-Smirnov for windows
+  under `large_window` releases, Wasserstein distance (standardised) from there on, a
+  chi-squared statistic for categorical features. Every statistic's threshold comes from
+  a permutation test at this window size (scipy computes the statistics), so binary and
+  tied features are calibrated too.
+- **predictions**: the same test on the champion's calibrated probabilities.
+- **performance** on the window's labelled releases (never training rows): ROC-AUC
+  against the champion's own validation ROC-AUC (percentile bootstrap, one-sided, with a
+  tolerated `auc_margin`) and calibration-in-the-large (observed vs expected regressions).
+
+All voting p-values go through Holm's step-down correction, so one window raises a false
+alarm with probability <= alpha however many features are tested. Features of the
+platform's history and fleet (fleet age, recent regressions, the previous release's
+errors) are tested and reported but do not vote: the fleet ages and regresses more
+often in every world, drifted or not. The prediction check that votes holds them at the
+reference's medians, so it sees only changes in what is being released.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from ml.errors import BadInputError
+from ml.evaluate import fast_auc
+from ml.features import build_features, check_columns
+from ml.predict import predict_raw_probability
+from ml.registry import LoadedModel
+
+# Features of the platform's history and fleet rather than of the patch: they follow the
+# fleet's ageing (older fleets regress more often) in every world.
+CONTEXT_FEATURES = (
+    "platform_avg_device_age_years",
+    "platform_recent_regression_rate",
+    "is_latest_labelled_release_regression",
+    "rushed_after_regression",
+    "log_previous_release_error_ratio",
+    "rushed_after_error_rise",
+)
+TRENDS_BY_DESIGN = "fleet-context feature that trends by design: reported, not voting"
+
+
+@dataclass(frozen=True)
+class DriftConfig:
+    """Window size, error rate and test settings of one drift check."""
+
+    window: int = 100  # newest releases after the reference
+    alpha: float = 0.05  # family-wise false-alarm rate per window (Holm)
+    permutations: int = 999
+    large_window: int = 500  # from this window size on: Wasserstein instead of KS
+    min_reference: int = 100
+    min_window: int = 30
+    min_labelled: int = 30  # labelled window releases needed for the performance checks
+    auc_margin: float = 0.05  # tolerated ROC-AUC drop below the champion's validation
+    seed: int = 20240101
+
+
+@dataclass(frozen=True)
+class Check:
+    """One test: what was compared, how, and what it says."""
+
+    name: str
+    kind: str  # feature | prediction | performance | calibration
+    method: str
+    statistic: float
+    p_value: float
+    votes: bool
+    adjusted_p_value: float | None = None
+    drifted: bool = False
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """The verdict for one window, with every check behind it."""
+
+    model_version: str
+    reference_start: str
+    reference_end: str
+    reference_rows: int
+    window_start: str
+    window_end: str
+    window_rows: int
+    window_labelled_rows: int
+    alpha: float
+    drifted: bool
+    checks: list[Check] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def permuted_masks(n_ref: int, n_win: int, permutations: int, rng) -> np.ndarray:
+    """Window-membership masks: row 0 the observed split, then `permutations` shuffles."""
+    observed = np.r_[np.zeros(n_ref, bool), np.ones(n_win, bool)]
+    shuffled = rng.permuted(np.tile(observed, (permutations, 1)), axis=1)
+    return np.vstack([observed, shuffled])
+
+
+def ecdf_statistics(values: np.ndarray, in_window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kolmogorov-Smirnov and Wasserstein-1 distances between the reference and window
+    parts of `values`, for every row of the membership masks `in_window` at once."""
+    order = np.argsort(values, kind="stable")
+    v = values[order]
+    win = in_window[:, order]
+    n_win = win.sum(axis=1, keepdims=True)
+    cdf_win = np.cumsum(win, axis=1) / n_win
+    cdf_ref = np.cumsum(~win, axis=1) / (len(values) - n_win)
+    diff = np.abs(cdf_ref - cdf_win)
+    block_end = np.r_[v[1:] != v[:-1], True]  # evaluate ties once, after the last of them
+    ks = diff[:, block_end].max(axis=1)
+    w1 = (diff[:, :-1] * np.diff(v)).sum(axis=1)
+    return ks, w1
+
+
+def chi2_statistics(codes: np.ndarray, in_window: np.ndarray) -> np.ndarray:
+    """Pearson chi-squared of the 2 x categories table (reference / window), per mask row."""
+    onehot = np.eye(codes.max() + 1)[codes]
+    win = in_window.astype(float) @ onehot
+    ref = onehot.sum(axis=0) - win
+    total = onehot.sum(axis=0)
+    n_win = win.sum(axis=1, keepdims=True)
+    n = len(codes)
+    expected_win = n_win * total / n
+    expected_ref = (n - n_win) * total / n
+    return (((win - expected_win) ** 2) / expected_win).sum(axis=1) + (
+        ((ref - expected_ref) ** 2) / expected_ref
+    ).sum(axis=1)
+
+
+def permutation_p_value(statistics: np.ndarray) -> float:
+    """P-value of statistics[0] (observed) among the permuted statistics[1:]."""
+    exceed = np.sum(statistics[1:] >= statistics[0] - 1e-12)
+    return float((exceed + 1) / len(statistics))
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm step-down adjusted p-values (controls the family-wise error rate)."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
+def _distribution_check(
+    name: str,
+    kind: str,
+    ref: pd.Series,
+    win: pd.Series,
+    categorical: bool,
+    config: DriftConfig,
+    rng: np.random.Generator,
+    not_voting_because: str = "",
+) -> Check:
+    """Permutation-calibrated two-sample test of one column (nulls left out)."""
+    a, b = ref.dropna(), win.dropna()
+    masks = permuted_masks(len(a), len(b), config.permutations, rng)
+    if categorical:
+        _, codes = np.unique(np.r_[a.astype(str), b.astype(str)], return_inverse=True)
+        method, stats = "chi-squared (permutation)", chi2_statistics(codes, masks)
+    else:
+        values = np.r_[a.to_numpy(float), b.to_numpy(float)]
+        ks, w1 = ecdf_statistics(values, masks)
+        if len(b) >= config.large_window:
+            method, stats = "Wasserstein (permutation)", w1 / (np.std(values) or 1.0)
+        else:
+            method, stats = "Kolmogorov-Smirnov (permutation)", ks
+    p_value = permutation_p_value(stats)
+    votes = not not_voting_because
+    return Check(name, kind, method, float(stats[0]), p_value, votes, detail=not_voting_because)
+
+
+def _performance_checks(
+    p_win: np.ndarray, y_win: np.ndarray, auc_validation: float, config, rng
+) -> list[Check]:
+    """ROC-AUC against the champion's validation ROC-AUC, and calibration-in-the-large."""
+    auc = fast_auc(y_win, p_win)
+    floor = auc_validation - config.auc_margin
+    n = len(y_win)
+    boot = []
+    while len(boot) < config.permutations:
+        idx = rng.integers(0, n, n)
+        if 0 < y_win[idx].sum() < n:
+            boot.append(fast_auc(y_win[idx], p_win[idx]))
+    p_auc = (np.sum(np.asarray(boot) >= floor) + 1) / (len(boot) + 1)
+    expected, observed = float(p_win.sum()), float(y_win.sum())
+    z = (observed - expected) / max(float(np.sqrt(np.sum(p_win * (1 - p_win)))), 1e-9)
+    return [
+        Check(
+            "roc_auc",
+            "performance",
+            "bootstrap, one-sided",
+            auc,
+            float(p_auc),
+            True,
+            detail=f"validation ROC-AUC {auc_validation:.3f}, tolerated drop {config.auc_margin}",
+        ),
+        Check(
+            "calibration_in_the_large",
+            "calibration",
+            "normal approximation, two-sided",
+            z,
+            float(2 * norm.sf(abs(z))),
+            True,
+            detail=f"{observed:.0f} regressions observed, {expected:.1f} expected",
+        ),
+    ]
+
+
+def _labels(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of labelled rows and their 0/1 labels."""
+    mask = frame["is_label_available"].astype("boolean").fillna(False).to_numpy(bool)
+    return mask, frame.loc[mask, "is_regression"].astype(bool).to_numpy().astype(int)
+
+
+def detect_drift(
+    mart: pd.DataFrame, model: LoadedModel, config: DriftConfig | None = None
+) -> DriftReport:
+    """Compare the newest `window` releases after the champion's training data with its
+    training reference. Raises BadInputError for too little data or a missing feature."""
+    config = config or DriftConfig()
+    spec = model.spec
+    check_columns(mart, (*spec.required_mart_columns, "is_label_available", "is_regression"))
+    splits = model.metadata["splits"]
+    start, end = splits["train"]["release_date_min"], splits["validation"]["release_date_max"]
+    dates = pd.to_datetime(mart["release_date"])
+    reference = mart[(dates >= start) & (dates <= end)]
+    if len(reference) < config.min_reference:
+        raise BadInputError(
+            f"the champion's reference ({start}..{end}) has {len(reference)} releases in the "
+            f"mart (need >= {config.min_reference})"
+        )
+    after = mart[dates > end].sort_values(["release_date", "release_id"], kind="stable")
+    window = after.tail(config.window)
+    if len(window) < config.min_window:
+        raise BadInputError(
+            f"{len(after)} releases after the champion's training data (up to {end}); "
+            f"need >= {config.min_window}"
+        )
+    x_ref, x_win = build_features(reference), build_features(window)
+    empty = [f for f in spec.features if x_win[f].isna().all()]
+    if empty:
+        raise BadInputError(f"feature(s) entirely missing in the window: {', '.join(empty)}")
+
+    rng = np.random.default_rng(config.seed)
+    checks = [
+        _distribution_check(
+            f,
+            "feature",
+            x_ref[f],
+            x_win[f],
+            f in spec.categorical,
+            config,
+            rng,
+            TRENDS_BY_DESIGN if f in CONTEXT_FEATURES else "",
+        )
+        for f in spec.features
+    ]
+
+    def predict(x: pd.DataFrame) -> pd.Series:
+        raw = predict_raw_probability(model.classifier, x, spec)
+        return pd.Series(model.calibrator.apply(raw))
+
+    # The fleet context moves every world's predictions; holding it at the reference's
+    # medians leaves the change in what is being released.
+    context = {f: x_ref[f].median() for f in CONTEXT_FEATURES if f in spec.features}
+    p_win = predict(x_win).to_numpy()
+    checks += [
+        _distribution_check(
+            "regression_probability",
+            "prediction",
+            predict(x_ref),
+            pd.Series(p_win),
+            False,
+            config,
+            rng,
+            "includes the fleet-context trend: reported, not voting",
+        ),
+        _distribution_check(
+            "regression_probability_at_reference_context",
+            "prediction",
+            predict(x_ref.assign(**context)),
+            predict(x_win.assign(**context)),
+            False,
+            config,
+            rng,
+        ),
+    ]
+    labelled, y_win = _labels(window)
+    if labelled.sum() >= config.min_labelled and 0 < y_win.sum() < len(y_win):
+        validation = reference[
+            pd.to_datetime(reference["release_date"])
+            >= pd.Timestamp(splits["validation"]["release_date_min"])
+        ]
+        v_mask, y_val = _labels(validation)
+        p_val = predict(build_features(validation[v_mask])).to_numpy()
+        checks += _performance_checks(p_win[labelled], y_win, fast_auc(y_val, p_val), config, rng)
+
+    voting = [i for i, c in enumerate(checks) if c.votes]
+    adjusted = holm([checks[i].p_value for i in voting])
+    for i, adj in zip(voting, adjusted, strict=True):
+        checks[i] = Check(
+            **{**asdict(checks[i]), "adjusted_p_value": adj, "drifted": adj <= config.alpha}
+        )
+    window_dates = pd.to_datetime(window["release_date"])
+    return DriftReport(
+        model_version=model.version,
+        reference_start=start,
+        reference_end=end,
+        reference_rows=len(reference),
+        window_start=str(window_dates.min().date()),
+        window_end=str(window_dates.max().date()),
+        window_rows=len(window),
+        window_labelled_rows=int(labelled.sum()),
+        alpha=config.alpha,
+        drifted=any(c.drifted for c in checks),
+        checks=checks,
+    )
+
+
+# ml.drift_history: one row per check per run, appended by `patchrisk drift`.
+DRIFT_HISTORY_TABLE = "drift_history"
+DRIFT_HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("checked_at", "timestamp"),
+    ("model_version", "varchar"),
+    ("window_start_date", "date"),
+    ("window_end_date", "date"),
+    ("reference_rows", "integer"),
+    ("window_rows", "integer"),
+    ("window_labelled_rows", "integer"),
+    ("check_name", "varchar"),
+    ("check_kind", "varchar"),
+    ("method", "varchar"),
+    ("statistic", "double"),
+    ("p_value", "double"),
+    ("adjusted_p_value", "double"),
+    ("is_voting", "boolean"),
+    ("is_drifted", "boolean"),
+    ("is_window_drifted", "boolean"),
+)
+
+
+def history_rows(report: DriftReport, checked_at) -> pd.DataFrame:
+    """The report as ml.drift_history rows (naive UTC `checked_at`)."""
+    rows = [
+        {
+            "checked_at": checked_at,
+            "model_version": report.model_version,
+            "window_start_date": report.window_start,
+            "window_end_date": report.window_end,
+            "reference_rows": report.reference_rows,
+            "window_rows": report.window_rows,
+            "window_labelled_rows": report.window_labelled_rows,
+            "check_name": c.name,
+            "check_kind": c.kind,
+            "method": c.method,
+            "statistic": c.statistic,
+            "p_value": c.p_value,
+            "adjusted_p_value": c.adjusted_p_value,
+            "is_voting": c.votes,
+            "is_drifted": c.drifted,
+            "is_window_drifted": report.drifted,
+        }
+        for c in report.checks
+    ]
+    return pd.DataFrame(rows, columns=[c for c, _ in DRIFT_HISTORY_COLUMNS])

@@ -1,0 +1,187 @@
+"""Drift scenarios: does `patchrisk drift` stay quiet in a stable world, notice a process
+change quickly, and does retraining recover?
+
+For each generator seed, two worlds of the default size share the seed: one stable, one
+with `--drift-at` (a process change plus a new platform). In both, a champion is trained
+on the data as of the cutoff (the drift date), exactly as `patchrisk train` would have then
+(labels only for releases whose window had closed). Then, every `--step-days`, the data
+as of that day is checked against the champion like `patchrisk drift` does:
+
+- stable world: the share of checks that raise a (false) alarm;
+- drift world: how many post-change releases had shipped at the first alarm;
+- at the end of the drift world, `retrain`'s challenger (all data labelled to date)
+  and the stale champion are scored on the post-change releases of the challenger's test
+  slice, beside the oracle.
+
+    python scripts/drift_scenarios.py [--seeds 7] [--drift-at 2025-09-01] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ml.drift import DriftConfig, detect_drift  # noqa: E402
+from ml.evaluate import fast_auc  # noqa: E402
+from ml.features import class_labels  # noqa: E402
+from ml.generate import WorldConfig  # noqa: E402
+from ml.generate.world import generate_world  # noqa: E402
+from ml.mart import read_feature_mart, read_oracle  # noqa: E402
+from ml.registry import Registry, training_metadata  # noqa: E402
+from ml.score import score_rows  # noqa: E402
+from ml.train import TrainConfig, run_training  # noqa: E402
+from ml.warehouse import BuildConfig, run_dbt  # noqa: E402
+from ml.workflow import RetrainConfig  # noqa: E402
+
+LABEL_DELAY_DAYS = 14  # dbt var observation_window_days
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    seed: int
+    stable_checks: int
+    stable_false_alarms: int
+    drift_checks: int
+    first_alarm_date: str | None
+    releases_after_change_at_first_alarm: int | None
+    post_change_test_releases: int
+    stale_champion_roc_auc: float
+    retrained_roc_auc: float
+    oracle_roc_auc: float
+
+
+def as_of(mart: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The mart as it looked on `day`: releases before it, labels whose window had closed."""
+    dates = pd.to_datetime(mart["release_date"])
+    seen = mart[dates < pd.Timestamp(day)].copy()
+    closed = pd.to_datetime(seen["release_date"]) + pd.Timedelta(days=LABEL_DELAY_DAYS) <= (
+        pd.Timestamp(day)
+    )
+    known = seen["is_label_available"].astype("boolean").fillna(False) & closed
+    seen["is_label_available"] = known
+    seen["is_regression"] = seen["is_regression"].astype("boolean").where(known)
+    return seen
+
+
+def build_world(cfg: WorldConfig, work: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    raw, db = work / name, work / f"{name}.duckdb"
+    generate_world(cfg, raw, "csv")
+    result = run_dbt("run", BuildConfig(raw_dir=raw, duckdb_path=db))
+    if not result.success:
+        raise RuntimeError(f"dbt run failed for {name}:\n{result.log[-3000:]}")
+    return read_feature_mart(db), read_oracle(raw)
+
+
+def train_champion(
+    mart: pd.DataFrame, oracle: pd.DataFrame, registry: Registry, config: TrainConfig
+):
+    run = run_training(mart, oracle, config)
+    version = registry.save(run.classifier, run.regressor, training_metadata(run, {}))
+    return registry.load(version), run
+
+
+def checks(mart: pd.DataFrame, champion, start: date, end: date, step: int, config):
+    """(day, drifted) for every check day from start to end."""
+    out = []
+    day = start
+    while day <= end:
+        report = detect_drift(as_of(mart, day), champion, config)
+        out.append((day, report.drifted))
+        day += timedelta(days=step)
+    return out
+
+
+def run_scenario(seed: int, drift_at: date, step: int, config: DriftConfig, work: Path):
+    base = replace(WorldConfig(), seed=seed)
+    end = base.end_date
+    stable, stable_oracle = build_world(base, work, f"stable_{seed}")
+    drifted, drift_oracle = build_world(replace(base, drift_at=drift_at), work, f"drift_{seed}")
+    registry = Registry(work / f"registry_{seed}")
+
+    plain = TrainConfig(baselines=False)
+    champion, _ = train_champion(as_of(stable, drift_at), stable_oracle, registry, plain)
+    stable_checks = checks(stable, champion, drift_at, end, step, config)
+
+    champion, _ = train_champion(as_of(drifted, drift_at), drift_oracle, registry, plain)
+    drift_checks = checks(drifted, champion, drift_at, end, step, config)
+    first = next((day for day, alarm in drift_checks if alarm), None)
+    dates = pd.to_datetime(drifted["release_date"])
+    after = (
+        int(((dates >= pd.Timestamp(drift_at)) & (dates < pd.Timestamp(first))).sum())
+        if first
+        else None
+    )
+
+    retrain_config = replace(plain, recency_half_life_days=RetrainConfig().recency_half_life_days)
+    _, run = train_champion(drifted, drift_oracle, registry, retrain_config)  # as retrain does
+    challenger = registry.load(registry.versions()[-1])
+    test = run.split.test
+    test = test[pd.to_datetime(test["release_date"]) >= pd.Timestamp(drift_at)]
+    y = class_labels(test)
+    truth = test[["release_id"]].merge(drift_oracle, on="release_id")
+    return ScenarioResult(
+        seed=seed,
+        stable_checks=len(stable_checks),
+        stable_false_alarms=sum(alarm for _, alarm in stable_checks),
+        drift_checks=len(drift_checks),
+        first_alarm_date=str(first) if first else None,
+        releases_after_change_at_first_alarm=after,
+        post_change_test_releases=len(test),
+        stale_champion_roc_auc=fast_auc(y, score_rows(test, champion).probability),
+        retrained_roc_auc=fast_auc(y, score_rows(test, challenger).probability),
+        oracle_roc_auc=fast_auc(y, truth["true_regression_probability"].to_numpy(float)),
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7])
+    parser.add_argument("--drift-at", type=date.fromisoformat, default=date(2025, 9, 1))
+    parser.add_argument("--step-days", type=int, default=14)
+    parser.add_argument("--window", type=int, default=DriftConfig.window)
+    parser.add_argument("--work-dir", type=Path, default=None, help="Keep worlds here.")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    config = DriftConfig(window=args.window)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="drift_scenarios_") as tmp:
+        work = args.work_dir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        results = [run_scenario(s, args.drift_at, args.step_days, config, work) for s in args.seeds]
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+        return 0
+    for r in results:
+        rate = r.stable_false_alarms / max(r.stable_checks, 1)
+        print(
+            f"seed {r.seed}: stable world {r.stable_false_alarms}/{r.stable_checks} checks "
+            f"alarmed ({rate:.1%}); drift world first alarm {r.first_alarm_date} after "
+            f"{r.releases_after_change_at_first_alarm} post-change releases; post-change test "
+            f"slice ({r.post_change_test_releases} releases) ROC-AUC: retrained "
+            f"{r.retrained_roc_auc:.3f}, stale champion {r.stale_champion_roc_auc:.3f}, "
+            f"oracle {r.oracle_roc_auc:.3f}"
+        )
+    alarms = sum(r.stable_false_alarms for r in results)
+    total = sum(r.stable_checks for r in results)
+    print(
+        f"false-alarm rate {alarms}/{total} = {alarms / max(total, 1):.1%}; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""ml.drift: permutation-calibrated two-sample tests, Holm, and the drift verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
+
+from ml.drift import (
+    CONTEXT_FEATURES,
+    DriftConfig,
+    chi2_statistics,
+    detect_drift,
+    ecdf_statistics,
+    holm,
+    permutation_p_value,
+    permuted_masks,
+)
+from ml.errors import BadInputError, EnvironmentFailure
+from ml.registry import Registry
+from ml.warehouse import read_table
+from ml.workflow import check_drift
+
+FAST = DriftConfig(permutations=199)
+
+
+def test_vectorised_statistics_equal_scipy() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=300).round(1), rng.normal(0.3, 1.2, size=80).round(1)  # with ties
+    masks = permuted_masks(len(a), len(b), 5, rng)
+    ks, w1 = ecdf_statistics(np.r_[a, b], masks)
+    assert ks[0] == pytest.approx(ks_2samp(a, b).statistic)
+    assert w1[0] == pytest.approx(wasserstein_distance(a, b))
+    codes = rng.integers(0, 4, 380)
+    table = np.array([np.bincount(codes[:300], minlength=4), np.bincount(codes[300:], minlength=4)])
+    assert chi2_statistics(codes, masks)[0] == pytest.approx(
+        chi2_contingency(table, correction=False).statistic
+    )
+
+
+def test_permutation_p_values_are_calibrated_under_the_null() -> None:
+    rng = np.random.default_rng(1)
+    p_values = []
+    for _ in range(300):
+        values = rng.integers(0, 3, 250).astype(float)  # heavily tied, like binary features
+        masks = permuted_masks(200, 50, 199, rng)
+        p_values.append(permutation_p_value(ecdf_statistics(values, masks)[0]))
+    assert np.mean(np.asarray(p_values) <= 0.05) <= 0.08
+    shifted = np.r_[rng.normal(size=200), rng.normal(1.0, size=50)]
+    assert permutation_p_value(ecdf_statistics(shifted, permuted_masks(200, 50, 199, rng))[0]) < 0.01
+
+
+def test_holm_adjusts_step_down() -> None:
+    assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])
+
+
+@pytest.fixture
+def champion(trained_registry: Path):
+    return Registry(trained_registry).load("champion")
+
+
+def _after_reference(mart: pd.DataFrame, champion) -> pd.Series:
+    end = champion.metadata["splits"]["validation"]["release_date_max"]
+    return pd.to_datetime(mart["release_date"]) > pd.Timestamp(end)
+
+
+def test_report_votes_on_everything_but_the_fleet_context(ml_mart, champion) -> None:
+    report = detect_drift(ml_mart, champion, FAST)
+    by_name = {c.name: c for c in report.checks}
+    assert set(champion.spec.features) <= set(by_name)
+    assert "regression_probability_at_reference_context" in by_name
+    for name in (*CONTEXT_FEATURES, "regression_probability"):
+        assert not by_name[name].votes and by_name[name].adjusted_p_value is None
+    for check in report.checks:
+        if check.votes:
+            assert check.adjusted_p_value >= check.p_value
+    assert report.drifted == any(c.drifted for c in report.checks)
+    assert report.window_rows == int(_after_reference(ml_mart, champion).tail(100).size) or (
+        report.window_rows <= 100
+    )
+
+
+def test_bigger_changes_are_drift(ml_mart, champion) -> None:
+    after = _after_reference(ml_mart, champion)
+    bigger = ml_mart.assign(
+        code_churn_score=ml_mart["code_churn_score"].astype(float) + 1.5 * after,
+        lines_changed=(ml_mart["lines_changed"].astype(float) * np.where(after, 4.5, 1.0)),
+    )
+    report = detect_drift(bigger, champion)  # 999 permutations: p can reach 0.001
+    drifted = {c.name for c in report.checks if c.drifted}
+    assert report.drifted and "code_churn_score" in drifted
+
+
+def test_bad_input_is_named(ml_mart, champion) -> None:
+    with pytest.raises(BadInputError, match="reference"):
+        detect_drift(ml_mart, champion, replace(FAST, min_reference=100_000))
+    with pytest.raises(BadInputError, match="after the champion"):
+        detect_drift(ml_mart, champion, replace(FAST, min_window=100_000))
+    after = _after_reference(ml_mart, champion)
+    blank = ml_mart.assign(test_file_ratio=ml_mart["test_file_ratio"].where(~after))
+    with pytest.raises(BadInputError, match="entirely missing in the window: test_file_ratio"):
+        detect_drift(blank, champion, FAST)
+
+
+def test_check_drift_appends_history(registry_copy, warehouse_copy, tmp_path) -> None:
+    with pytest.raises(EnvironmentFailure, match="no champion"):
+        check_drift(warehouse_copy, Registry(tmp_path / "empty"), FAST)
+    first = check_drift(warehouse_copy, Registry(registry_copy), FAST)
+    check_drift(warehouse_copy, Registry(registry_copy), FAST)
+    history = read_table(warehouse_copy, "ml.drift_history")
+    assert len(history) == 2 * len(first.checks)
+    assert history["checked_at"].nunique() <= 2
+    assert set(history["check_name"]) == {c.name for c in first.checks}
