@@ -51,7 +51,8 @@ def test_permutation_p_values_are_calibrated_under_the_null() -> None:
         p_values.append(permutation_p_value(ecdf_statistics(values, masks)[0]))
     assert np.mean(np.asarray(p_values) <= 0.05) <= 0.08
     shifted = np.r_[rng.normal(size=200), rng.normal(1.0, size=50)]
-    assert permutation_p_value(ecdf_statistics(shifted, permuted_masks(200, 50, 199, rng))[0]) < 0.01
+    masks = permuted_masks(200, 50, 199, rng)
+    assert permutation_p_value(ecdf_statistics(shifted, masks)[0]) < 0.01
 
 
 def test_holm_adjusts_step_down() -> None:

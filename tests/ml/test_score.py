@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from ml.drift import DRIFT_HISTORY_COLUMNS
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.registry import Registry
 from ml.score import QA_RANKING_COLUMNS, SCORE_COLUMNS, score_mart, write_scores
@@ -89,4 +90,5 @@ def test_ml_table_contracts_match_the_dbt_source():
     assert declared == {
         "release_risk_scores": list(SCORE_COLUMNS),
         "qa_ranking_evaluation": list(QA_RANKING_COLUMNS),
+        "drift_history": list(DRIFT_HISTORY_COLUMNS),
     }
