@@ -272,3 +272,8 @@ for _command in _ML_COMMANDS:
 from ml.cli_gate import gate as _gate  # noqa: E402
 
 main.add_command(_gate)
+
+# Fleet monitoring watchlist (ml/cli_monitor.py)
+from ml.cli_monitor import monitor as _monitor  # noqa: E402
+
+main.add_command(_monitor)
