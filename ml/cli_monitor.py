@@ -41,8 +41,9 @@ TIER_CHOICES = ("immediate", "enhanced", "standard", "insufficient_data")
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the watchlist as JSON.")
 def monitor(duckdb_path, tiers, platform, limit, as_json) -> None:
-    """Print the fleet watchlist: cohorts (device model x region x age band) on their current
-    firmware, tiered immediate / enhanced / standard / insufficient data, with a reason each.
+    """Print the fleet watchlist: cohorts (device model x region x age band) on each firmware
+    they ran in the last 14 days (var monitor_recent_days), tiered immediate / enhanced /
+    standard / insufficient data, with a reason each.
     """
     from ml.monitor import read_watchlist, render_json, render_text
     from ml.warehouse import default_duckdb_path
