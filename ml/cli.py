@@ -286,3 +286,8 @@ from ml.cli_lifecycle import COMMANDS as _LIFECYCLE_COMMANDS  # noqa: E402
 
 for _command in _LIFECYCLE_COMMANDS:
     main.add_command(_command)
+
+# Fleet monitoring watchlist (ml/cli_monitor.py)
+from ml.cli_monitor import monitor as _monitor  # noqa: E402
+
+main.add_command(_monitor)

@@ -20,6 +20,9 @@ MARTS = {
     "fct_error_spikes": ["platform_id", "spike_date"],
     "fct_rma_by_error_code": ["error_code"],
     "fct_stability_curves": ["release_id", "days_since_release"],
+    "fct_device_age_effect": ["as_of_date"],
+    "fct_cohort_firmware_health": ["release_id", "device_model_id", "region", "device_age_band"],
+    "fct_fleet_watchlist": ["watch_rank"],
     "fct_quarantined_raw_rows": ["source_table", "raw_row_key", "quarantine_row_number"],
     "fct_raw_row_reconciliation": ["source_table"],
 }
