@@ -33,3 +33,14 @@ def small_world_parquet(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("small_world_parquet")
     generate_world(SMALL_WORLD, out, "parquet")
     return out
+
+
+@pytest.fixture(scope="session")
+def default_warehouse(tmp_path_factory) -> Path:
+    """The embedded default world (seeds/) built with dbt run."""
+    from ml.warehouse import BuildConfig, run_dbt
+
+    path = tmp_path_factory.mktemp("default_wh") / "patchrisk.duckdb"
+    result = run_dbt("run", BuildConfig(raw_dir=REPO_ROOT / "seeds", duckdb_path=path))
+    assert result.success, result.log[-3000:]
+    return path

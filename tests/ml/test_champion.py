@@ -11,18 +11,9 @@ from click.testing import CliRunner
 
 from ml.cli import main
 from ml.registry import Registry
-from ml.warehouse import BuildConfig, run_dbt
 from tests.conftest import REPO_ROOT
 
 REGISTRY = REPO_ROOT / "models_artifacts"
-
-
-@pytest.fixture(scope="module")
-def default_warehouse(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("default_wh") / "patchrisk.duckdb"
-    result = run_dbt("run", BuildConfig(raw_dir=REPO_ROOT / "seeds", duckdb_path=path))
-    assert result.success, result.log[-3000:]
-    return path
 
 
 @pytest.fixture(scope="module")
