@@ -9,7 +9,7 @@ export PATCHRISK_DUCKDB_PATH ?= $(CURDIR)/warehouse/patchrisk.duckdb
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir dbt_project
 
-.PHONY: setup run build test lint format bench clean
+.PHONY: setup run retrain build test lint format bench clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,10 @@ run: setup build
 
 build: setup
 	$(BIN)/patchrisk build
+
+## retrain: the scheduled flow: build -> drift -> retrain if drifted -> score -> marts
+retrain: setup
+	$(BIN)/patchrisk pipeline
 
 ## test: set up, lint, then every test (pytest runs dbt build on generated worlds)
 test: setup lint

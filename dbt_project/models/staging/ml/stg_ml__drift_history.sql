@@ -18,7 +18,7 @@ renamed as (
         cast(window_labelled_rows as {{ dbt.type_int() }}) as window_labelled_rows,
         cast(check_name as {{ dbt.type_string() }}) as check_name,
         cast(check_kind as {{ dbt.type_string() }}) as check_kind,
-        cast(method as {{ dbt.type_string() }}) as method,
+        cast(test_method as {{ dbt.type_string() }}) as test_method,
         cast(statistic as {{ type_double() }}) as statistic,
         cast(p_value as {{ type_double() }}) as p_value,
         cast(adjusted_p_value as {{ type_double() }}) as adjusted_p_value,
