@@ -1,0 +1,97 @@
+{#- Canary matching, one row per release, cohort (device model x region) and day since rollout
+    0 .. canary_max_days - 1 on which the release had exposure or errors in that cohort. The
+    baseline is the same cohort on the same calendar day on the platform's previous firmware:
+    every older release of the platform (earlier release_date) the cohort still ran that day.
+    A cohort-day without such exposure keeps a zero baseline and is_matched = false. -#}
+with
+
+int_release_cohort_days_aggregated as (
+
+    select * from {{ ref('int_release_cohort_days_aggregated') }}
+
+),
+
+canary_cohort_days as (
+
+    select
+        release_id,
+        platform_id,
+        device_model_id,
+        region,
+        activity_date,
+        days_since_release,
+        device_days,
+        error_count
+    from int_release_cohort_days_aggregated
+    where days_since_release between 0 and {{ var('canary_max_days') }} - 1
+
+),
+
+previous_firmware_cohort_days as (
+
+    select
+        canary_cohort_days.release_id,
+        canary_cohort_days.device_model_id,
+        canary_cohort_days.region,
+        canary_cohort_days.activity_date,
+        sum(int_release_cohort_days_aggregated.device_days) as baseline_device_days,
+        sum(int_release_cohort_days_aggregated.error_count) as baseline_error_count,
+        count(*) as baseline_release_count
+    from canary_cohort_days
+    inner join int_release_cohort_days_aggregated
+        on
+            canary_cohort_days.platform_id = int_release_cohort_days_aggregated.platform_id
+            and canary_cohort_days.device_model_id
+            = int_release_cohort_days_aggregated.device_model_id
+            and canary_cohort_days.region = int_release_cohort_days_aggregated.region
+            and canary_cohort_days.activity_date = int_release_cohort_days_aggregated.activity_date
+            -- same day, so an older release has been out for more days
+            and canary_cohort_days.days_since_release
+            < int_release_cohort_days_aggregated.days_since_release
+    group by
+        canary_cohort_days.release_id,
+        canary_cohort_days.device_model_id,
+        canary_cohort_days.region,
+        canary_cohort_days.activity_date
+
+),
+
+matched as (
+
+    select
+        canary_cohort_days.release_id,
+        canary_cohort_days.platform_id,
+        canary_cohort_days.device_model_id,
+        canary_cohort_days.region,
+        canary_cohort_days.activity_date,
+        cast(canary_cohort_days.days_since_release as {{ dbt.type_int() }}) as days_since_release,
+        canary_cohort_days.device_days as new_device_days,
+        canary_cohort_days.error_count as new_error_count,
+        cast(
+            coalesce(previous_firmware_cohort_days.baseline_device_days, 0)
+            as {{ dbt.type_bigint() }}
+        ) as baseline_device_days,
+        cast(
+            coalesce(previous_firmware_cohort_days.baseline_error_count, 0)
+            as {{ dbt.type_bigint() }}
+        ) as baseline_error_count,
+        cast(
+            coalesce(previous_firmware_cohort_days.baseline_release_count, 0)
+            as {{ dbt.type_int() }}
+        ) as baseline_release_count,
+        coalesce(
+            canary_cohort_days.device_days > 0
+            and previous_firmware_cohort_days.baseline_device_days > 0,
+            false
+        ) as is_matched
+    from canary_cohort_days
+    left join previous_firmware_cohort_days
+        on
+            canary_cohort_days.release_id = previous_firmware_cohort_days.release_id
+            and canary_cohort_days.device_model_id = previous_firmware_cohort_days.device_model_id
+            and canary_cohort_days.region = previous_firmware_cohort_days.region
+            and canary_cohort_days.activity_date = previous_firmware_cohort_days.activity_date
+
+)
+
+select * from matched
