@@ -272,3 +272,8 @@ for _command in _ML_COMMANDS:
 from ml.cli_gate import gate as _gate  # noqa: E402
 
 main.add_command(_gate)
+
+# Canary analysis (ml/cli_canary.py)
+from ml.cli_canary import canary as _canary  # noqa: E402
+
+main.add_command(_canary)
