@@ -313,6 +313,8 @@ class CanaryEvaluation:
     median_delay_days: float | None
     p90_delay_days: float | None
     excluded: dict[str, int]
+    # detected / evaluated true regressions, by whether the previous release truly regressed
+    detection_by_previous_release: dict[str, list[int]] = field(default_factory=dict)
     theta0_estimate: Theta0Estimate | None = None
     per_release: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
@@ -365,6 +367,8 @@ def evaluate_history(
     per_release["is_true_regression"] = truth.reindex(per_release.index)
     per_release["alarm_day"] = alarm_days(days).reindex(per_release.index)
     per_release["final_e_value"] = days.groupby("release_id")["e_value"].last()
+    previous = days.groupby("release_id")["previous_release_id"].first()
+    per_release["is_previous_true_regression"] = previous.map(truth).reindex(per_release.index)
     evaluated = per_release.loc[per_release["exclusion_reason"].isna()]
     clean = evaluated.loc[~evaluated["is_true_regression"].astype(bool)]
     regressions = evaluated.loc[evaluated["is_true_regression"].astype(bool)]
@@ -380,6 +384,15 @@ def evaluate_history(
         median_delay_days=float(delays.median()) if len(delays) else None,
         p90_delay_days=float(delays.quantile(0.9)) if len(delays) else None,
         excluded={str(k): int(v) for k, v in reasons.value_counts().items()},
+        detection_by_previous_release={
+            "previous clean" if not flag else "previous regressed": [
+                int(group["alarm_day"].notna().sum()),
+                len(group),
+            ]
+            for flag, group in regressions.groupby(
+                regressions["is_previous_true_regression"].astype(bool)
+            )
+        },
         per_release=per_release.reset_index(names="release_id"),
     )
 
@@ -397,7 +410,7 @@ def read_canary_inputs(
 
     where, params = ("where release_id = ?", [release_id]) if release_id else ("", [])
     columns = ", ".join(COHORT_COLUMNS)
-    with read_only_warehouse(duckdb_path, lock_timeout) as con:
+    with read_only_warehouse(duckdb_path, lock_timeout, reader="the canary") as con:
         release_days = con.execute(
             f"select * from marts.fct_canary_release_days {where}", params
         ).df()
@@ -411,7 +424,7 @@ def read_release_outcomes(duckdb_path: Path, lock_timeout: float = 0.0) -> pd.Da
     """marts.fct_release_outcomes (for estimate_theta0)."""
     from ml.gate import read_only_warehouse
 
-    with read_only_warehouse(duckdb_path, lock_timeout) as con:
+    with read_only_warehouse(duckdb_path, lock_timeout, reader="the canary") as con:
         return con.execute("select * from marts.fct_release_outcomes").df()
 
 

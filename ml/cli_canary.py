@@ -71,6 +71,10 @@ def _evaluation_text(evaluation, rows_written: int | None) -> str:
         f"{'median / p90 detection delay, days':<34}"
         f"{_format_number(evaluation.median_delay_days, 1):>8} / "
         f"{_format_number(evaluation.p90_delay_days, 1)}",
+        "detected, by the previous release's truth: "
+        + ", ".join(
+            f"{k} {d} of {n}" for k, (d, n) in evaluation.detection_by_previous_release.items()
+        ),
         "excluded: " + (", ".join(f"{k} {v}" for k, v in evaluation.excluded.items()) or "none"),
     ]
     estimate = evaluation.theta0_estimate

@@ -153,6 +153,9 @@ def test_history_evaluation_on_a_generated_world(ml_warehouse, ml_world) -> None
         + sum(evaluation.excluded.values())
         == evaluation.releases
     )
+    by_previous = evaluation.detection_by_previous_release.values()
+    assert sum(d for d, _ in by_previous) == evaluation.detected
+    assert sum(n for _, n in by_previous) == evaluation.regressions_evaluated
     platforms = release_days["platform_id"].nunique()
     assert evaluation.excluded["no_previous_release"] == platforms
     assert evaluation.regressions_evaluated > 0 and evaluation.detected > 0
