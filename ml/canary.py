@@ -11,6 +11,10 @@ likelihood ratio against theta0 is a non-negative supermartingale under the null
 binomial has a monotone likelihood ratio), so their prior-weighted mean e_t is too, and by
 Ville's inequality P(e_t >= 1 / alpha for some day t) <= alpha. Looking every day, and
 stopping at the first alarm, therefore keeps the false-alarm rate at most alpha.
+
+The baseline is every older release the cohort runs that day, except one whose own canary
+already called for a rollback (from the day after): a fleet would have rolled it back. Which
+releases are left out is decided by earlier days only, so the test stays valid.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ THETA0_QUANTILE = 0.9
 MIN_THETA0_PAIRS = 30
 
 CONTINUE, HOLD, ROLLBACK, INSUFFICIENT = "continue", "hold", "rollback", "insufficient data"
-SEVERITY = {INSUFFICIENT: 0, CONTINUE: 1, HOLD: 2, ROLLBACK: 3}
 COHORT_COLUMNS = (
     "release_id",
+    "device_model_id",
+    "region",
     "days_since_release",
     "new_device_days",
     "new_error_count",
@@ -41,6 +46,25 @@ COHORT_COLUMNS = (
     "baseline_error_count",
     "is_matched",
 )
+BASELINE_COLUMNS = (
+    "release_id",
+    "device_model_id",
+    "region",
+    "days_since_release",
+    "activity_date",
+    "baseline_release_id",
+    "baseline_device_days",
+    "baseline_error_count",
+)
+
+
+@dataclass(frozen=True)
+class CanaryInputs:
+    """Rows of the three canary marts (fct_canary_release_days, _cohort_days, _baseline_days)."""
+
+    release_days: pd.DataFrame
+    cohort_days: pd.DataFrame
+    baseline_days: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -141,20 +165,58 @@ def matched_cohort_days(cohort_days: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+MATCHED_TOTALS = {
+    "matched_new_device_days": "new_device_days",
+    "matched_new_error_count": "new_error_count",
+    "baseline_device_days": "baseline_device_days",
+    "baseline_error_count": "baseline_error_count",
+}
+
+
+def with_matched_totals(release_days: pd.DataFrame, matched: pd.DataFrame) -> pd.DataFrame:
+    """Release days with the matched totals, running totals, ratio and status recomputed from
+    the cohort-days the test uses (the mart counts every older release as baseline)."""
+    days = release_days.drop(
+        columns=[*MATCHED_TOTALS, *(f"cumulative_{c}" for c in MATCHED_TOTALS)], errors="ignore"
+    )
+    keys = ["release_id", "days_since_release"]
+    totals = matched.groupby(keys)[list(MATCHED_TOTALS.values())].sum()
+    totals.columns = list(MATCHED_TOTALS)
+    days = days.join(totals, on=keys).fillna(dict.fromkeys(MATCHED_TOTALS, 0))
+    days = days.sort_values(keys).reset_index(drop=True)
+    for column in MATCHED_TOTALS:
+        days[column] = days[column].astype("int64")
+        days[f"cumulative_{column}"] = days.groupby("release_id")[column].cumsum()
+    new_rate = days["cumulative_matched_new_error_count"] / days[
+        "cumulative_matched_new_device_days"
+    ].where(lambda v: v > 0)
+    base_rate = days["cumulative_baseline_error_count"] / days[
+        "cumulative_baseline_device_days"
+    ].where(lambda v: v > 0)
+    days["cumulative_error_rate_ratio"] = new_rate / base_rate.where(lambda v: v > 0)
+    days["unmatched_new_device_days"] = days["new_device_days"] - days["matched_new_device_days"]
+    days["unmatched_new_error_count"] = days["new_error_count"] - days["matched_new_error_count"]
+    ever_matched = days.groupby("release_id")["matched_new_device_days"].transform("sum") > 0
+    days.loc[(days["comparison_status"] == "matched") & ~ever_matched, "comparison_status"] = (
+        "no_matched_baseline"
+    )
+    return days
+
+
 def score_release_days(
     release_days: pd.DataFrame, cohort_days: pd.DataFrame, config: CanaryConfig
 ) -> pd.DataFrame:
     """Release days with `e_value` and `recommendation` added, for any number of releases.
 
     `release_days` has the columns of marts.fct_canary_release_days, `cohort_days` at least
-    COHORT_COLUMNS of marts.fct_canary_cohort_days. A release whose comparison_status is not
-    `matched` gets e = 1 and `insufficient data`.
+    COHORT_COLUMNS of marts.fct_canary_cohort_days; the matched totals are recomputed from
+    `cohort_days`. A release without matched exposure gets e = 1 and `insufficient data`.
     """
-    days = release_days.sort_values(["release_id", "days_since_release"]).reset_index(drop=True)
-    releases = pd.Index(days["release_id"].unique())
-    n_days = int(days["days_since_release"].max()) + 1 if len(days) else 1
+    releases = pd.Index(release_days["release_id"].unique())
     matched = matched_cohort_days(cohort_days)
     matched = matched.loc[matched["release_id"].isin(releases)]
+    days = with_matched_totals(release_days, matched)
+    n_days = int(days["days_since_release"].max()) + 1 if len(days) else 1
     log_e = log_e_values(
         releases.get_indexer(matched["release_id"]),
         matched["days_since_release"].to_numpy(),
@@ -174,6 +236,52 @@ def score_release_days(
     )
     days.loc[days["comparison_status"] != "matched", "recommendation"] = INSUFFICIENT
     return days
+
+
+COHORT_KEYS = ["release_id", "device_model_id", "region", "days_since_release"]
+
+
+def rollback_dates(scored_days: pd.DataFrame) -> pd.Series:
+    """Per release, the day its canary first called for a rollback (absent when never)."""
+    alarms = scored_days.loc[scored_days["recommendation"] == ROLLBACK]
+    return alarms.groupby("release_id")["activity_date"].min().sort_index()
+
+
+def compose_cohort_days(
+    cohort_days: pd.DataFrame, baseline_days: pd.DataFrame, rollbacks: pd.Series
+) -> pd.DataFrame:
+    """cohort_days with the baseline summed from `baseline_days` (fct_canary_baseline_days),
+    leaving out an older release from the day after its rollback date in `rollbacks`."""
+    rolled_back = rollbacks.reindex(baseline_days["baseline_release_id"]).to_numpy()
+    kept = baseline_days.loc[~(rolled_back < baseline_days["activity_date"])]
+    sums = kept.groupby(COHORT_KEYS)[["baseline_device_days", "baseline_error_count"]].sum()
+    composed = cohort_days.drop(columns=list(sums.columns), errors="ignore").join(
+        sums, on=COHORT_KEYS
+    )
+    composed[list(sums.columns)] = composed[list(sums.columns)].fillna(0).astype("int64")
+    composed["is_matched"] = (composed["new_device_days"] > 0) & (
+        composed["baseline_device_days"] > 0
+    )
+    return composed
+
+
+def score_with_rollbacks(inputs: CanaryInputs, config: CanaryConfig) -> pd.DataFrame:
+    """score_release_days where a release whose canary called for a rollback is no baseline
+    from the next day on, as if it had been rolled back.
+
+    A release's test depends only on older releases' rollbacks on earlier days, so iterating
+    from "no rollbacks" settles at most one release deeper per round: the fixed point is
+    reached within (releases + 1) rounds, in practice in 3-5.
+    """
+    rollbacks = pd.Series(dtype=inputs.release_days["activity_date"].dtype)
+    for _ in range(inputs.release_days["release_id"].nunique() + 1):
+        composed = compose_cohort_days(inputs.cohort_days, inputs.baseline_days, rollbacks)
+        days = score_release_days(inputs.release_days, composed, config)
+        found = rollback_dates(days)
+        if found.index.equals(rollbacks.index) and (found == rollbacks).all():
+            return days
+        rollbacks = found
+    raise RuntimeError("the canary rollbacks did not settle")  # unreachable, see docstring
 
 
 # ---- choosing theta0 on history (telemetry labels only, never the oracle) -----------------
@@ -276,13 +384,12 @@ def alarm_days(scored_days: pd.DataFrame) -> pd.Series:
     return alarms.groupby("release_id")["days_since_release"].min()
 
 
-def analyse_release(
-    release_days: pd.DataFrame, cohort_days: pd.DataFrame, config: CanaryConfig
-) -> CanaryReport:
-    """The canary of the one release in `release_days` (its rows of fct_canary_release_days)."""
-    days = score_release_days(release_days, cohort_days, config)
-    if days["release_id"].nunique() != 1:
-        raise ValueError("analyse_release needs the days of exactly one release")
+def analyse_release(inputs: CanaryInputs, release_id: str, config: CanaryConfig) -> CanaryReport:
+    """The canary of `release_id`; `inputs` must hold its platform's older releases too."""
+    scored = score_with_rollbacks(inputs, config)
+    days = scored.loc[scored["release_id"] == release_id].reset_index(drop=True)
+    if days.empty:
+        raise ValueError(f"no canary days for {release_id}")
     last = days.iloc[-1]
     alarm = alarm_days(days)
     previous = last["previous_release_id"]
@@ -347,10 +454,7 @@ def exclusion_reasons(scored_days: pd.DataFrame, truth: pd.Series, canary_days: 
 
 
 def evaluate_history(
-    release_days: pd.DataFrame,
-    cohort_days: pd.DataFrame,
-    oracle: pd.DataFrame,
-    config: CanaryConfig,
+    inputs: CanaryInputs, oracle: pd.DataFrame, config: CanaryConfig
 ) -> CanaryEvaluation:
     """Run the canary day by day over every release's first days and score it with the truth.
 
@@ -359,7 +463,7 @@ def evaluate_history(
     alarm is a rollback on a clean release (oracle is_true_regression false) on any day; the
     delay of a detected regression is the day of its first rollback (0 = rollout day).
     """
-    days = score_release_days(release_days, cohort_days, config)
+    days = score_with_rollbacks(inputs, config)
     canary_days = int(days["days_since_release"].max()) + 1 if len(days) else 0
     truth = oracle.set_index("release_id")["is_true_regression"].astype(bool)
     reasons = exclusion_reasons(days, truth, canary_days)
@@ -404,20 +508,29 @@ EVALUATION_TABLE = "canary_evaluation"
 
 def read_canary_inputs(
     duckdb_path: Path, release_id: str | None = None, lock_timeout: float = 0.0
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(release days, cohort days) of one release, or of all releases when release_id is None."""
+) -> CanaryInputs:
+    """The canary marts' rows: of the platform of `release_id` (its baselines' own canaries
+    decide their rollbacks), or of every release when release_id is None."""
     from ml.gate import read_only_warehouse
 
-    where, params = ("where release_id = ?", [release_id]) if release_id else ("", [])
-    columns = ", ".join(COHORT_COLUMNS)
+    where, params = "", []
+    if release_id:
+        where = (
+            "where platform_id = (select any_value(platform_id) "
+            "from marts.fct_canary_release_days where release_id = ?)"
+        )
+        params = [release_id]
     with read_only_warehouse(duckdb_path, lock_timeout, reader="the canary") as con:
-        release_days = con.execute(
-            f"select * from marts.fct_canary_release_days {where}", params
-        ).df()
-        cohort_days = con.execute(
-            f"select {columns} from marts.fct_canary_cohort_days {where}", params
-        ).df()
-    return release_days, cohort_days
+
+        def read(relation: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+            selected = ", ".join(columns) if columns else "*"
+            return con.execute(f"select {selected} from marts.{relation} {where}", params).df()
+
+        return CanaryInputs(
+            release_days=read("fct_canary_release_days"),
+            cohort_days=read("fct_canary_cohort_days", COHORT_COLUMNS),
+            baseline_days=read("fct_canary_baseline_days", BASELINE_COLUMNS),
+        )
 
 
 def read_release_outcomes(duckdb_path: Path, lock_timeout: float = 0.0) -> pd.DataFrame:

@@ -193,12 +193,12 @@ def _duckdb(path: Path | None) -> Path:
 def _release(release_id, config, duckdb_path, lock_timeout, as_json) -> None:
     from ml.canary import analyse_release, read_canary_inputs
 
-    release_days, cohort_days = read_canary_inputs(_duckdb(duckdb_path), release_id, lock_timeout)
-    if release_days.empty:
+    inputs = read_canary_inputs(_duckdb(duckdb_path), release_id, lock_timeout)
+    if not inputs.release_days["release_id"].eq(release_id).any():
         raise BadInputError(
             f"unknown release {release_id!r} (not in marts.fct_canary_release_days)"
         )
-    report = analyse_release(release_days, cohort_days, config)
+    report = analyse_release(inputs, release_id, config)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, default=str))
     else:
@@ -223,12 +223,11 @@ def _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json) -> 
     if oracle is None:
         fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
     path = _duckdb(duckdb_path)
-    release_days, cohort_days = read_canary_inputs(path, None, lock_timeout)
-    click.echo(
-        f"evaluating the canary on {release_days['release_id'].nunique():,} releases ...", err=True
-    )
+    inputs = read_canary_inputs(path, None, lock_timeout)
+    releases = inputs.release_days["release_id"].nunique()
+    click.echo(f"evaluating the canary on {releases:,} releases ...", err=True)
     evaluation = dataclasses.replace(
-        evaluate_history(release_days, cohort_days, oracle, config),
+        evaluate_history(inputs, oracle, config),
         theta0_estimate=estimate_theta0(read_release_outcomes(path, lock_timeout)),
     )
     rows = None if no_write else write_evaluation(path, evaluation)

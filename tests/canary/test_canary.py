@@ -15,12 +15,16 @@ from ml.canary import (
     INSUFFICIENT,
     ROLLBACK,
     CanaryConfig,
+    compose_cohort_days,
     estimate_theta0,
     evaluate_history,
     log_e_values,
     log_likelihood_ratios,
     read_canary_inputs,
     recommend,
+    rollback_dates,
+    score_release_days,
+    score_with_rollbacks,
 )
 from ml.mart import read_oracle
 
@@ -172,8 +176,9 @@ def test_theta0_needs_enough_clean_pairs() -> None:
 
 
 def test_history_evaluation_on_a_generated_world(ml_warehouse, ml_world) -> None:
-    release_days, cohort_days = read_canary_inputs(ml_warehouse)
-    evaluation = evaluate_history(release_days, cohort_days, read_oracle(ml_world), CONFIG)
+    inputs = read_canary_inputs(ml_warehouse)
+    release_days = inputs.release_days
+    evaluation = evaluate_history(inputs, read_oracle(ml_world), CONFIG)
     per_release = evaluation.per_release
     assert evaluation.releases == release_days["release_id"].nunique() == len(per_release)
     assert (
@@ -195,3 +200,43 @@ def test_history_evaluation_on_a_generated_world(ml_warehouse, ml_world) -> None
     )
     assert unmatched.sum() >= platforms
     assert per_release.loc[unmatched, "alarm_day"].isna().all()  # no evidence without a baseline
+
+
+def test_a_rolled_back_release_leaves_the_baseline_the_day_after() -> None:
+    key = {"device_model_id": "m1", "region": "na", "days_since_release": 2}
+    cohort_days = pd.DataFrame(
+        [{"release_id": "r3", **key, "new_device_days": 10, "new_error_count": 1}]
+    )
+    baseline_days = pd.DataFrame(
+        [
+            {"release_id": "r3", **key, "baseline_release_id": b, "baseline_device_days": dd,
+             "baseline_error_count": e, "activity_date": pd.Timestamp("2025-01-10")}
+            for b, dd, e in [("r1", 100, 2), ("r2", 50, 9)]
+        ]
+    )  # fmt: skip
+    rolled_back_on = pd.Series(pd.to_datetime(["2025-01-09"]), index=["r2"])
+    composed = compose_cohort_days(cohort_days, baseline_days, rolled_back_on)
+    assert composed.loc[0, ["baseline_device_days", "baseline_error_count"]].tolist() == [100, 2]
+    assert bool(composed.loc[0, "is_matched"])
+    same_day = compose_cohort_days(cohort_days, baseline_days, rolled_back_on + pd.Timedelta("1D"))
+    assert same_day.loc[0, ["baseline_device_days", "baseline_error_count"]].tolist() == [150, 11]
+    every = pd.Series(pd.to_datetime(["2025-01-01"] * 2), index=["r1", "r2"])
+    alone = compose_cohort_days(cohort_days, baseline_days, every)
+    assert alone.loc[0, "baseline_device_days"] == 0 and not alone.loc[0, "is_matched"]
+
+
+def test_rollbacks_are_a_fixed_point_on_a_generated_world(ml_warehouse) -> None:
+    inputs = read_canary_inputs(ml_warehouse)
+    scored = score_with_rollbacks(inputs, CONFIG)
+    rollbacks = rollback_dates(scored)
+    composed = compose_cohort_days(inputs.cohort_days, inputs.baseline_days, rollbacks)
+    again = score_release_days(inputs.release_days, composed, CONFIG)
+    pd.testing.assert_series_equal(rollback_dates(again), rollbacks)
+    # leaving rolled-back releases out changed some baselines, and only ever shrinks them
+    merged = composed.merge(
+        inputs.cohort_days,
+        on=["release_id", "device_model_id", "region", "days_since_release"],
+        suffixes=("", "_all"),
+    )
+    assert (merged["baseline_device_days"] <= merged["baseline_device_days_all"]).all()
+    assert (merged["baseline_device_days"] < merged["baseline_device_days_all"]).any()

@@ -16,7 +16,7 @@ from ml.canary import (
     ROLLBACK,
     CanaryConfig,
     read_canary_inputs,
-    score_release_days,
+    score_with_rollbacks,
 )
 from ml.cli import main
 
@@ -89,8 +89,7 @@ def test_first_release_is_insufficient_data(ml_warehouse) -> None:
 
 
 def test_alarm_is_a_rollback_from_its_day_on_and_alpha_moves_it(ml_warehouse) -> None:
-    release_days, cohort_days = read_canary_inputs(ml_warehouse)
-    scored = score_release_days(release_days, cohort_days, CanaryConfig())
+    scored = score_with_rollbacks(read_canary_inputs(ml_warehouse), CanaryConfig())
     release = scored.loc[scored["recommendation"] == ROLLBACK, "release_id"].iloc[0]
     alarm = {}
     for alpha in ("0.05", "1e-12"):

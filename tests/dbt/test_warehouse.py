@@ -20,6 +20,15 @@ MARTS = {
     "fct_error_spikes": ["platform_id", "spike_date"],
     "fct_rma_by_error_code": ["error_code"],
     "fct_stability_curves": ["release_id", "days_since_release"],
+    "fct_canary_baseline_days": [
+        "release_id",
+        "device_model_id",
+        "region",
+        "days_since_release",
+        "baseline_release_id",
+    ],
+    "fct_canary_cohort_days": ["release_id", "device_model_id", "region", "days_since_release"],
+    "fct_canary_release_days": ["release_id", "days_since_release"],
     "fct_quarantined_raw_rows": ["source_table", "raw_row_key", "quarantine_row_number"],
     "fct_raw_row_reconciliation": ["source_table"],
 }

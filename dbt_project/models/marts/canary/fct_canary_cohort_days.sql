@@ -1,13 +1,19 @@
 {#- Canary matching, one row per release, cohort (device model x region) and day since rollout
     0 .. canary_max_days - 1 on which the release had exposure or errors in that cohort. The
     baseline is the same cohort on the same calendar day on the platform's previous firmware:
-    every older release of the platform (earlier release_date) the cohort still ran that day.
-    A cohort-day without such exposure keeps a zero baseline and is_matched = false. -#}
+    every older release the cohort still ran that day (fct_canary_baseline_days). A cohort-day
+    without such exposure keeps a zero baseline and is_matched = false. -#}
 with
 
 int_release_cohort_days_aggregated as (
 
     select * from {{ ref('int_release_cohort_days_aggregated') }}
+
+),
+
+fct_canary_baseline_days as (
+
+    select * from {{ ref('fct_canary_baseline_days') }}
 
 ),
 
@@ -30,29 +36,15 @@ canary_cohort_days as (
 previous_firmware_cohort_days as (
 
     select
-        canary_cohort_days.release_id,
-        canary_cohort_days.device_model_id,
-        canary_cohort_days.region,
-        canary_cohort_days.activity_date,
-        sum(int_release_cohort_days_aggregated.device_days) as baseline_device_days,
-        sum(int_release_cohort_days_aggregated.error_count) as baseline_error_count,
+        release_id,
+        device_model_id,
+        region,
+        days_since_release,
+        sum(baseline_device_days) as baseline_device_days,
+        sum(baseline_error_count) as baseline_error_count,
         count(*) as baseline_release_count
-    from canary_cohort_days
-    inner join int_release_cohort_days_aggregated
-        on
-            canary_cohort_days.platform_id = int_release_cohort_days_aggregated.platform_id
-            and canary_cohort_days.device_model_id
-            = int_release_cohort_days_aggregated.device_model_id
-            and canary_cohort_days.region = int_release_cohort_days_aggregated.region
-            and canary_cohort_days.activity_date = int_release_cohort_days_aggregated.activity_date
-            -- same day, so an older release has been out for more days
-            and canary_cohort_days.days_since_release
-            < int_release_cohort_days_aggregated.days_since_release
-    group by
-        canary_cohort_days.release_id,
-        canary_cohort_days.device_model_id,
-        canary_cohort_days.region,
-        canary_cohort_days.activity_date
+    from fct_canary_baseline_days
+    group by release_id, device_model_id, region, days_since_release
 
 ),
 
@@ -90,7 +82,8 @@ matched as (
             canary_cohort_days.release_id = previous_firmware_cohort_days.release_id
             and canary_cohort_days.device_model_id = previous_firmware_cohort_days.device_model_id
             and canary_cohort_days.region = previous_firmware_cohort_days.region
-            and canary_cohort_days.activity_date = previous_firmware_cohort_days.activity_date
+            and canary_cohort_days.days_since_release
+            = previous_firmware_cohort_days.days_since_release
 
 )
 
