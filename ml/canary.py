@@ -196,10 +196,10 @@ def with_matched_totals(release_days: pd.DataFrame, matched: pd.DataFrame) -> pd
     days["cumulative_error_rate_ratio"] = new_rate / base_rate.where(lambda v: v > 0)
     days["unmatched_new_device_days"] = days["new_device_days"] - days["matched_new_device_days"]
     days["unmatched_new_error_count"] = days["new_error_count"] - days["matched_new_error_count"]
-    ever_matched = days.groupby("release_id")["matched_new_device_days"].transform("sum") > 0
-    days.loc[(days["comparison_status"] == "matched") & ~ever_matched, "comparison_status"] = (
-        "no_matched_baseline"
+    not_yet = (days["comparison_status"] == "matched") & (
+        days["cumulative_matched_new_device_days"] == 0
     )
+    days.loc[not_yet, "comparison_status"] = "no_matched_baseline"
     return days
 
 
@@ -350,7 +350,10 @@ class CanaryReport:
     def to_json(self) -> dict:
         """JSON-ready dict (days as a list of records)."""
         columns = list(DAY_COLUMNS)
-        records = self.days.loc[:, columns].astype(object).where(self.days[columns].notna(), None)
+        frame = self.days.loc[:, columns].assign(
+            activity_date=pd.to_datetime(self.days["activity_date"]).dt.strftime("%Y-%m-%d")
+        )
+        records = frame.astype(object).where(frame.notna(), None)
         return {
             "release_id": self.release_id,
             "platform_id": self.platform_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -69,6 +70,9 @@ def test_json_report_and_version_with_platform(ml_warehouse) -> None:
     report = json.loads(result.stdout)
     assert report["release_id"] == release and report["comparison_status"] == "matched"
     assert [d["days_since_release"] for d in report["days"]] == list(range(14))
+    assert report["days"][1]["activity_date"] == str(
+        date.fromisoformat(report["days"][0]["activity_date"]) + timedelta(days=1)
+    )
     assert report["recommendation"] == report["days"][-1]["recommendation"]
     assert {d["recommendation"] for d in report["days"]} <= {CONTINUE, HOLD, ROLLBACK}
     assert report["days"][0]["e_value"] > 0 and report["config"]["alpha"] == 0.05
