@@ -291,3 +291,8 @@ for _command in _LIFECYCLE_COMMANDS:
 from ml.cli_monitor import monitor as _monitor  # noqa: E402
 
 main.add_command(_monitor)
+
+# Canary analysis (ml/cli_canary.py)
+from ml.cli_canary import canary as _canary  # noqa: E402
+
+main.add_command(_canary)

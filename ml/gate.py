@@ -60,11 +60,14 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 
 
 @contextmanager
-def read_only_warehouse(path: Path, lock_timeout: float = 0.0) -> Iterator:
+def read_only_warehouse(
+    path: Path, lock_timeout: float = 0.0, reader: str = "the gate"
+) -> Iterator:
     """A read-only DuckDB connection inside one transaction (a consistent snapshot).
 
     A file held by a writer is retried until `lock_timeout` seconds have passed, then
-    raises EnvironmentFailure; so does a missing or unreadable file.
+    raises EnvironmentFailure; so does a missing or unreadable file. `reader` names the
+    command in the message about a missing mart.
     """
     path = Path(path)
     if not path.is_file():
@@ -90,7 +93,7 @@ def read_only_warehouse(path: Path, lock_timeout: float = 0.0) -> Iterator:
         con.execute("commit")
     except duckdb.CatalogException as exc:
         raise EnvironmentFailure(
-            f"{path} lacks a mart the gate reads (run dbt build): {str(exc).splitlines()[0]}"
+            f"{path} lacks a mart {reader} reads (run dbt build): {str(exc).splitlines()[0]}"
         ) from exc
     except duckdb.Error as exc:
         raise EnvironmentFailure(f"cannot read the warehouse {path}: {exc}") from exc

@@ -23,6 +23,15 @@ MARTS = {
     "fct_device_age_effect": ["as_of_date"],
     "fct_cohort_firmware_health": ["release_id", "device_model_id", "region", "device_age_band"],
     "fct_fleet_watchlist": ["watch_rank"],
+    "fct_canary_baseline_days": [
+        "release_id",
+        "device_model_id",
+        "region",
+        "days_since_release",
+        "baseline_release_id",
+    ],
+    "fct_canary_cohort_days": ["release_id", "device_model_id", "region", "days_since_release"],
+    "fct_canary_release_days": ["release_id", "days_since_release"],
     "fct_quarantined_raw_rows": ["source_table", "raw_row_key", "quarantine_row_number"],
     "fct_raw_row_reconciliation": ["source_table"],
 }
