@@ -147,14 +147,14 @@ def pipeline(duckdb_path, raw_dir, registry_dir, window, alpha, as_json) -> None
     registry = _registry(registry_dir)
     summary: dict = {}
 
-    def dbt_build(select: str | None) -> None:
+    def dbt_build(step: str, select: str | None = None) -> None:
         result = build(BuildConfig(raw_dir=raw_dir, duckdb_path=duckdb_path, select=select))
         if not result.success:
             failed = [n.name for n in result.nodes if n.status in ("error", "fail")]
             raise EnvironmentFailure(f"dbt build failed: {failed or result.log[-500:]}")
-        summary[f"build{'_' + select if select else ''}_seconds"] = round(result.elapsed_seconds, 1)
+        summary[f"{step}_seconds"] = round(result.elapsed_seconds, 1)
 
-    dbt_build(None)
+    dbt_build("build")
     if "champion" not in registry.aliases():
         summary["trained_first_champion"] = train_from_warehouse(
             duckdb_path, raw_dir, registry
@@ -167,7 +167,7 @@ def pipeline(duckdb_path, raw_dir, registry_dir, window, alpha, as_json) -> None
         summary["retrain"] = {"promoted": outcome.promoted, "reason": outcome.reason}
     scored = score_warehouse(duckdb_path, registry)
     summary["scored"] = {"version": scored.version, "rows": scored.rows}
-    dbt_build("source:ml+")
+    dbt_build("rebuild_after_scoring", "source:ml+")
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
