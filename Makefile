@@ -16,7 +16,7 @@ setup: $(STAMP)
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, then build -> train (only if the champion does not fit) -> score ->
