@@ -25,6 +25,7 @@ run: setup build
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
 	$(BIN)/patchrisk build --select source:ml+
+	$(BIN)/patchrisk export --out warehouse/exports
 	$(BIN)/patchrisk audit-labels
 	$(DBT) docs generate $(DBT_ARGS) --static
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
