@@ -16,7 +16,7 @@ setup: $(STAMP)
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi]"
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, then build -> train (only if the champion does not fit) -> score ->
@@ -25,6 +25,7 @@ run: setup build
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
 	$(BIN)/patchrisk build --select source:ml+
+	$(BIN)/patchrisk export --out warehouse/exports
 	$(BIN)/patchrisk audit-labels
 	$(DBT) docs generate $(DBT_ARGS) --static
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"

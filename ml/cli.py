@@ -296,3 +296,8 @@ main.add_command(_monitor)
 from ml.cli_canary import canary as _canary  # noqa: E402
 
 main.add_command(_canary)
+
+# Parquet export of the public marts for BI tools (ml/cli_export.py)
+from ml.cli_export import export as _export  # noqa: E402
+
+main.add_command(_export)
