@@ -296,3 +296,8 @@ main.add_command(_monitor)
 from ml.cli_canary import canary as _canary  # noqa: E402
 
 main.add_command(_canary)
+
+# The HTML report (ml/cli_report.py)
+from ml.cli_report import report as _report  # noqa: E402
+
+main.add_command(_report)
