@@ -177,11 +177,17 @@ def _esc(value: object) -> str:
 def _fmt(value: object, digits: int = 3) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if isinstance(value, (float, np.floating)):
         return f"{value:,.{0 if abs(value) >= 100 else digits}f}"
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M") if value.hour or value.minute else str(value.date())
     return str(value)
+
+
+# a number, a signed difference or an interval ("0.741-0.865", "-0.077..+0.011"): right-aligned
+_NUMBER = re.compile(r"[-+]?[\d,]+(?:\.\d+)?(?:(?:-|\.\.)[-+]?[\d,]+(?:\.\d+)?)?")
 
 
 def _table(header: list[str], rows: list[list[object]], css: dict[int, str] | None = None) -> str:
@@ -192,9 +198,7 @@ def _table(header: list[str], rows: list[list[object]], css: dict[int, str] | No
         cells = []
         for i, value in enumerate(row):
             text = _fmt(value)
-            numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-                value, (bool, np.bool_)
-            )
+            numeric = _NUMBER.fullmatch(text) is not None
             klass = " ".join(
                 ([f"{css[i]}-{text}"] if css and i in css else []) + (["num"] if numeric else [])
             )

@@ -155,7 +155,10 @@ def drift_timeline(runs: pd.DataFrame) -> bytes:
     ax.plot(at, p, color="grey", lw=1)
     ax.scatter(at[~drifted], p[~drifted], color=MODEL_COLOUR, zorder=3, label="no drift")
     ax.scatter(at[drifted], p[drifted], color="#c0392b", zorder=3, label="drift")
+    if at.min() == at.max():  # one check: a day either side, not matplotlib's years
+        ax.set_xlim(at.min() - pd.Timedelta(days=1), at.max() + pd.Timedelta(days=1))
     ax.set(yscale="log", xlabel="checked at (UTC)", ylabel="smallest adjusted p")
+    ax.set_ylim(top=1.5)
     ax.legend(frameon=False)
     fig.autofmt_xdate()
     return _png(fig)
