@@ -25,7 +25,7 @@ from ml.explain import shap_contributions
 from ml.features import build_features, class_labels, labelled_rows
 from ml.gate import read_only_warehouse
 from ml.mart import read_feature_mart, read_oracle
-from ml.registry import Registry
+from ml.registry import LoadedModel, Registry
 from ml.report import classifier_rows
 from ml.score import score_rows
 from ml.split import SplitConfig, time_split
@@ -76,10 +76,9 @@ class ReportData:
     drift_runs: pd.DataFrame
 
 
-def holdout_slice(mart: pd.DataFrame, registry: Registry, raw_dir: Path | None) -> HoldoutSlice:
-    """The champion's test slice as training cut it (time_split with the champion's split
-    config on the labelled rows), scored by the champion, with the oracle beside it."""
-    model = registry.load("champion")
+def holdout_slice(mart: pd.DataFrame, model: LoadedModel, raw_dir: Path | None) -> HoldoutSlice:
+    """The model's test slice as training cut it (time_split with the model's split config
+    on the labelled rows), scored by the model, with the oracle beside it."""
     meta = model.metadata
     test = time_split(labelled_rows(mart), SplitConfig(**meta["config"]["split"])).test
     notes = []
@@ -127,7 +126,8 @@ def gather(duckdb_path: Path, registry: Registry, raw_dir: Path | None) -> Repor
     if "champion" not in registry.aliases():
         raise EnvironmentFailure(f"no champion in {registry.root} (run patchrisk train first)")
     mart = read_feature_mart(duckdb_path)
-    test = holdout_slice(mart, registry, raw_dir)
+    champion = registry.load("champion")  # verified against its file hashes
+    test = holdout_slice(mart, champion, raw_dir)
     with read_only_warehouse(duckdb_path, reader="the report") as con:
         queue = _relation(con, f"{QA_QUEUE} order by priority_rank")
         watchlist = _relation(con, f"{WATCHLIST} order by watch_rank")
@@ -136,7 +136,7 @@ def gather(duckdb_path: Path, registry: Registry, raw_dir: Path | None) -> Repor
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         warehouse=duckdb_path,
         registry=registry.root,
-        champion=registry.metadata("champion"),
+        champion=champion.metadata,
         aliases=registry.aliases(),
         versions=[registry.metadata(v) for v in registry.versions()],
         history=registry.history(),
