@@ -173,3 +173,14 @@ def test_unwritable_output_is_an_environment_failure(
 
 def test_bad_option_is_bad_input() -> None:
     assert run("--top", "0").exit_code == 2
+
+
+def test_problems_names_what_breaks_a_page(page: str) -> None:
+    first_id, first_title = SECTIONS[0]
+    broken = page.replace(f'<section id="{first_id}"><h2>{first_title}</h2>', "<section>", 1)
+    broken = broken.replace("data:image/png;base64,", "data:image/png;base64,AAAA", 1)
+    broken = broken.replace("</body>", '<img src="https://example.org/x.png"></body>')
+    found = problems(broken)
+    assert f"section {first_id!r} is missing" in found
+    assert "image 0 is not a PNG" in found
+    assert any(p.startswith("external reference") for p in found)
