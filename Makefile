@@ -8,8 +8,11 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export PATCHRISK_DUCKDB_PATH ?= $(CURDIR)/warehouse/patchrisk.duckdb
 DBT := $(BIN)/dbt --no-use-colors
 DBT_ARGS := --project-dir dbt_project
+REPORT := reports/patchrisk_report.html
+SCREENSHOTS := reports/screenshots
+SCREENSHOT_HEIGHT := 2000
 
-.PHONY: setup run retrain build test lint format bench clean
+.PHONY: setup run screenshot retrain build test lint format bench clean
 
 setup: $(STAMP)
 
@@ -20,16 +23,39 @@ $(STAMP):
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, then build -> train (only if the champion does not fit) -> score ->
-## rebuild what reads the scores (QA queue ...) -> docs
+## drift check (exit 1 = drift, not a failure) -> rebuild what reads the scores (QA queue,
+## drift runs ...) -> docs -> HTML report
 run: setup build
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
+	$(BIN)/patchrisk drift > /dev/null || [ $$? -eq 1 ]
 	$(BIN)/patchrisk build --select source:ml+
 	$(BIN)/patchrisk export --out warehouse/exports
 	$(BIN)/patchrisk audit-labels
 	$(DBT) docs generate $(DBT_ARGS) --static
+	$(BIN)/patchrisk report --out $(REPORT) > /dev/null
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
 	@echo "docs:      $(CURDIR)/dbt_project/target/static_index.html"
+	@echo "report:    $(CURDIR)/$(REPORT)"
+
+## screenshot: render the report (make run writes it) with headless Chromium into one PNG
+## per section, installing Debian's chromium when missing; fails when a section, an image
+## or a PNG is missing or blank
+screenshot: setup
+	@[ -f $(REPORT) ] || { echo "no $(REPORT): run make run first" >&2; exit 1; }
+	@command -v chromium > /dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+	rm -rf $(SCREENSHOTS) && mkdir -p $(SCREENSHOTS)
+	profile=$$(mktemp -d) && trap 'rm -rf "$$profile"' EXIT && \
+	for id in $$($(BIN)/python -c 'from ml.report_html import SECTIONS; print(*dict(SECTIONS))'); do \
+	  timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+	    --no-first-run --no-default-browser-check --user-data-dir="$$profile" \
+	    --window-size=1400,$(SCREENSHOT_HEIGHT) --screenshot=$(SCREENSHOTS)/$$id.png \
+	    "file://$(CURDIR)/$(REPORT)#$$id" 2> /dev/null || exit 1; \
+	done
+	$(BIN)/python scripts/check_report.py $(REPORT) $(SCREENSHOTS)
 
 build: setup
 	$(BIN)/patchrisk build
@@ -59,4 +85,4 @@ bench: setup
 	$(BIN)/python scripts/bench_gate.py --duckdb bench_results/default.duckdb
 
 clean:
-	rm -rf $(VENV) warehouse bench_results dbt_project/target dbt_project/logs
+	rm -rf $(VENV) warehouse bench_results reports dbt_project/target dbt_project/logs

@@ -301,3 +301,8 @@ main.add_command(_canary)
 from ml.cli_export import export as _export  # noqa: E402
 
 main.add_command(_export)
+
+# The HTML report (ml/cli_report.py)
+from ml.cli_report import report as _report  # noqa: E402
+
+main.add_command(_report)

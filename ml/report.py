@@ -52,15 +52,21 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def metrics_table(metrics: dict) -> str:
-    """The classifier table (metric x model/oracle/baselines) and the regressor table."""
-    clf = metrics["classifier"]
-    names = list(clf)
+def classifier_rows(classifier: dict) -> tuple[list[str], list[list[str]]]:
+    """The column names (model, oracle, baselines) and one row per metric that any of them
+    has: [label, cell per column]. Shared by the text table and the HTML report."""
+    names = list(classifier)
     rows = []
     for key, label in CLASSIFIER_ROWS:
-        cells = [_cell(clf[n], key) for n in names]
+        cells = [_cell(classifier[n], key) for n in names]
         if any(c != "-" for c in cells):
             rows.append([label, *cells])
+    return names, rows
+
+
+def metrics_table(metrics: dict) -> str:
+    """The classifier table (metric x model/oracle/baselines) and the regressor table."""
+    names, rows = classifier_rows(metrics["classifier"])
     head = (
         f"test slice: {metrics['rows']} releases, {metrics['positives']} regressions "
         "(telemetry label)"
