@@ -358,13 +358,13 @@ def training_metadata(run, source: dict) -> dict:
         "config": run.config.to_json(),
         "classifier": {
             "file": CLASSIFIER_FILE,
-            "best_iteration": int(run.classifier.get_best_iteration()),
+            "best_iteration": run.metrics["validation"]["classifier_best_iteration"],
             "tree_count": int(run.classifier.tree_count_),
         },
         "regressor": {
             "file": REGRESSOR_FILE,
             "target": run.regressor_target,
-            "best_iteration": int(run.regressor.get_best_iteration()),
+            "best_iteration": run.metrics["validation"]["regressor_best_iteration"],
             "tree_count": int(run.regressor.tree_count_),
         },
         "calibration": run.calibrator.to_json(),

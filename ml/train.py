@@ -99,6 +99,10 @@ class TrainConfig:
     # Weigh training releases by 0.5 ** (age / half-life), age in days before the newest
     # training release; None weighs all alike. `patchrisk retrain` uses it after a drift.
     recency_half_life_days: float | None = None
+    # After early stopping and calibration, refit both models on train + validation with
+    # the tree count scaled to the larger window (`patchrisk retrain`: the newest labelled
+    # releases matter most after a change). The calibrator stays the validation one.
+    refit_on_validation: bool = False
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -156,6 +160,27 @@ def fit_classifier(
     return model
 
 
+def to_target_scale(values: np.ndarray, target: str) -> np.ndarray:
+    """Errors per 10k device-days on the regressor's training scale ("log1p" or "raw")."""
+    return np.log1p(values) if target == "log1p" else values
+
+
+def refit_catboost(
+    model: CatBoostClassifier | CatBoostRegressor,
+    x: pd.DataFrame,
+    y: np.ndarray,
+    spec: FeatureSpec,
+    n_early: int,
+    weight: np.ndarray | None = None,
+) -> CatBoostClassifier | CatBoostRegressor:
+    """The same CatBoost model refitted on x (a superset of its n_early training rows) with
+    its early-stopped tree count scaled by len(x) / n_early, without an eval set."""
+    trees = max(round(model.tree_count_ * len(x) / n_early), 1)
+    refitted = type(model)(**{**model.get_params(), "iterations": trees})
+    refitted.fit(_pool(x, y, spec, weight))
+    return refitted
+
+
 def fit_regressor(
     x_train: pd.DataFrame,
     t_train: np.ndarray,
@@ -169,11 +194,10 @@ def fit_regressor(
     validation (on the original scale)."""
     best: tuple[float, CatBoostRegressor, str] | None = None
     for target in ("log1p", "raw"):
-        forward = np.log1p if target == "log1p" else (lambda v: v)
         model = CatBoostRegressor(**params.catboost_kwargs(), loss_function="RMSE")
         model.fit(
-            _pool(x_train, forward(t_train), spec, weight),
-            eval_set=_pool(x_val, forward(t_val), spec),
+            _pool(x_train, to_target_scale(t_train, target), spec, weight),
+            eval_set=_pool(x_val, to_target_scale(t_val, target), spec),
             **params.fit_kwargs(),
         )
         r2 = r2_score(t_val, predict_errors(model, target, x_val, spec))
@@ -326,6 +350,15 @@ def run_training(
         spec,
         weight,
     )
+    best_iterations = (classifier.get_best_iteration(), regressor.get_best_iteration())
+    if config.refit_on_validation:
+        fit = pd.concat([split.train, split.validation])
+        x_fit = pd.concat([x["train"], x["validation"]])
+        w_fit = recency_weights(fit, config.recency_half_life_days)
+        n_train = len(split.train)
+        classifier = refit_catboost(classifier, x_fit, class_labels(fit), spec, n_train, w_fit)
+        t_fit = to_target_scale(regression_target(fit), target)
+        regressor = refit_catboost(regressor, x_fit, t_fit, spec, n_train, w_fit)
     timings["regressor_seconds"] = time.perf_counter() - t0
 
     p_test = {"model": calibrator.apply(predict_raw_probability(classifier, x["test"], spec))}
@@ -348,8 +381,8 @@ def run_training(
     metrics["validation"] = {
         "rows": len(split.validation),
         "positives": int(y_val.sum()),
-        "classifier_best_iteration": int(classifier.get_best_iteration()),
-        "regressor_best_iteration": int(regressor.get_best_iteration()),
+        "classifier_best_iteration": int(best_iterations[0]),
+        "regressor_best_iteration": int(best_iterations[1]),
         "regressor_target": target,
     }
     metrics = _json_safe(metrics)
@@ -364,7 +397,11 @@ def run_training(
         cost=config.cost,
         spec=spec,
         split=split,
-        fingerprint=training_fingerprint(split.train),
+        fingerprint=training_fingerprint(
+            pd.concat([split.train, split.validation])
+            if config.refit_on_validation
+            else split.train
+        ),
         metrics=metrics,
         config=config,
         timings=timings,

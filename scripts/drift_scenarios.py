@@ -124,7 +124,7 @@ def run_scenario(seed: int, drift_at: date, step: int, config: DriftConfig, work
         else None
     )
 
-    retrain_config = replace(plain, recency_half_life_days=RetrainConfig().recency_half_life_days)
+    retrain_config = replace(RetrainConfig().train_config(), baselines=False)
     _, run = train_champion(drifted, drift_oracle, registry, retrain_config)  # as retrain does
     challenger = registry.load(registry.versions()[-1])
     test = run.split.test

@@ -8,7 +8,7 @@ import pytest
 
 from ml.errors import BadInputError
 from ml.mart import read_oracle
-from ml.train import BASELINES, TrainConfig, run_training, training_fingerprint
+from ml.train import BASELINES, TrainConfig, recency_weights, run_training, training_fingerprint
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,16 @@ def test_probabilities_and_thresholds(run) -> None:
 def test_single_class_training_is_bad_input(ml_mart: pd.DataFrame) -> None:
     with pytest.raises(BadInputError, match="single class"):
         run_training(ml_mart.assign(is_regression=ml_mart["is_regression"] & False))
+
+
+def test_retrain_settings_weigh_recent_releases_and_refit(run, ml_mart) -> None:
+    config = TrainConfig(baselines=False, recency_half_life_days=180, refit_on_validation=True)
+    refit = run_training(ml_mart, None, config)
+    weights = recency_weights(refit.split.train, 180)
+    assert weights[-1] == 1.0 and np.all(np.diff(weights) >= 0) and weights[0] < 1.0
+    n_train, n_fit = len(refit.split.train), len(refit.split.train) + len(refit.split.validation)
+    early_trees = refit.metrics["validation"]["classifier_best_iteration"] + 1
+    assert refit.classifier.tree_count_ == round(early_trees * n_fit / n_train)
+    fit_rows = pd.concat([refit.split.train, refit.split.validation])
+    assert refit.fingerprint == training_fingerprint(fit_rows) != run.fingerprint
+    assert refit.metrics["rows"] == run.metrics["rows"]  # the same untouched test slice
