@@ -77,6 +77,7 @@ def as_of(mart: pd.DataFrame, day: date) -> pd.DataFrame:
 
 def build_world(cfg: WorldConfig, work: Path, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw, db = work / name, work / f"{name}.duckdb"
+    db.unlink(missing_ok=True)  # a fresh warehouse for every run
     generate_world(cfg, raw, "csv")
     result = run_dbt("run", BuildConfig(raw_dir=raw, duckdb_path=db))
     if not result.success:
