@@ -12,7 +12,7 @@ REPORT := reports/patchrisk_report.html
 SCREENSHOTS := reports/screenshots
 SCREENSHOT_HEIGHT := 2000
 
-.PHONY: setup run screenshot retrain build test lint format bench clean
+.PHONY: setup run screenshot retrain build test test-spark lint format bench clean
 
 setup: $(STAMP)
 
@@ -67,6 +67,19 @@ retrain: setup
 ## test: set up, lint, then every test (pytest runs dbt build on generated worlds)
 test: setup lint
 	$(BIN)/pytest
+
+## test-spark: install the `spark` extra (dbt-spark, pyspark; needs Java 17), build a small
+## generated world on Spark and on DuckDB and compare every mart (tests/spark)
+SPARK_STAMP := $(VENV)/.installed-spark-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi,spark]"
+	rm -f $(VENV)/.installed-spark-* && touch $@
+
+test-spark: $(SPARK_STAMP)
+	@command -v java > /dev/null || { echo "test-spark needs Java 17 (java on PATH)" >&2; exit 1; }
+	spark_dir=$$(mktemp -d) && trap 'rm -rf "$$spark_dir"' EXIT && \
+	PATCHRISK_SPARK_DIR=$$spark_dir $(BIN)/pytest -m spark tests/spark
 
 lint: setup
 	mkdir -p $(dir $(PATCHRISK_DUCKDB_PATH))

@@ -85,6 +85,7 @@ class BuildConfig:
     dbt_vars: dict[str, object] = field(default_factory=dict)
     select: str | None = None
     threads: int | None = None
+    target: str | None = None  # a profiles.yml output (default: duckdb; `spark`: make test-spark)
 
 
 def dbt_env(config: BuildConfig) -> dict[str, str]:
@@ -119,6 +120,8 @@ def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> lis
         args += ["--select", config.select]
     if config.threads:
         args += ["--threads", str(config.threads)]
+    if config.target:
+        args += ["--target", config.target]
     return args
 
 

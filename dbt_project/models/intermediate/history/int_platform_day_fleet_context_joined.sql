@@ -105,7 +105,7 @@ fleet_ages as (
         context_date,
         avg(device_age_days) as platform_avg_device_age_days,
         avg(
-            case when device_age_days > 3 * 365 then 1.0 else 0.0 end
+            case when device_age_days > 3 * 365 then 1 else 0 end
         ) as platform_share_devices_older_than_3_years
     from device_ages
     group by platform_id, context_date

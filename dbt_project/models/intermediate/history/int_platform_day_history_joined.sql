@@ -131,7 +131,7 @@ label_history_at_change as (
             case when label_recency_rank = 1 and is_regression then 1 else 0 end
         ) = 1 as is_latest_labelled_release_regression,
         count(*) as recent_labelled_release_count,
-        avg(case when is_regression then 1.0 else 0.0 end) as platform_recent_regression_rate
+        avg(case when is_regression then 1 else 0 end) as platform_recent_regression_rate
     from labels_known_at_change
     where label_recency_rank <= {{ var('feature_regression_history_releases') }}
     group by platform_id, label_change_date

@@ -11,7 +11,7 @@ drifted_checks as (
 
     select
         checked_at,
-        {{ dbt.listagg('check_name', "', '", 'order by check_name') }} as drifted_checks
+        {{ listagg_sorted('check_name', "', '") }} as drifted_checks
     from stg_ml__drift_history
     where is_drifted
     group by checked_at
