@@ -52,14 +52,14 @@ def test_drift_exit_codes(registry_copy: Path, warehouse_copy: Path, tmp_path: P
     assert missing.exit_code == 3
 
 
-def test_retrain_keeps_an_equal_champion_and_records_why(
+def test_retrain_keeps_the_champion_below_the_margin_and_records_why(
     registry_copy: Path, ml_warehouse: Path, ml_world: Path
 ) -> None:
     reg = Registry(registry_copy)
-    config = RetrainConfig(recency_half_life_days=None, min_window=20)
+    config = RetrainConfig(margin=1.0, min_window=20)  # no challenger can gain 1.0 ROC-AUC
     outcome = retrain(ml_warehouse, ml_world, reg, config)
     assert not outcome.promoted and outcome.champion_after == "v0001"
-    assert "difference +0.000" in outcome.reason  # the same data trains the same model
+    assert outcome.evidence["difference"] < 1.0 and "needs >= +1.000" in outcome.reason
     assert reg.aliases() == {"champion": "v0001", "challenger": outcome.challenger}
     event = reg.history()[-1]
     assert event["action"] == "keep" and event["challenger"] == outcome.challenger
