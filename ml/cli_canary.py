@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from ml.cli_options import DUCKDB_OPTION
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
 
 
@@ -113,13 +114,7 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     help="Folder holding oracle/release_truth.* for --evaluate "
     "[default: $PATCHRISK_RAW_DIR or seeds].",
 )
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb].",
-)
+@DUCKDB_OPTION
 @click.option(
     "--theta0",
     type=click.FloatRange(min=0, min_open=True),

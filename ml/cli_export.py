@@ -11,17 +11,12 @@ from pathlib import Path
 
 import click
 
+from ml.cli_options import DUCKDB_OPTION
 from ml.errors import EXIT_FAILURE, PatchriskError, fail
 
 
 @click.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb].",
-)
+@DUCKDB_OPTION
 @click.option(
     "--out",
     "out_dir",

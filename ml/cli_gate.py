@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ml.cli_options import DUCKDB_OPTION
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 
 EXIT_BLOCKED = 1
@@ -63,13 +64,7 @@ def _probability(ctx, param, value):
     default=None,
     help="Write the report to FILE instead of stdout.",
 )
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb].",
-)
+@DUCKDB_OPTION
 @click.option(
     "--registry",
     "registry_dir",

@@ -10,15 +10,10 @@ from pathlib import Path
 
 import click
 
+from ml.cli_options import DUCKDB_OPTION
 from ml.errors import PatchriskError, fail
 
-_DUCKDB = click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb].",
-)
+_DUCKDB = DUCKDB_OPTION
 _REGISTRY = click.option(
     "--registry",
     "registry_dir",

@@ -7,23 +7,17 @@ watchlist mart, a warehouse locked by a writer).
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
+from ml.cli_options import DUCKDB_OPTION
 from ml.errors import EXIT_FAILURE, PatchriskError, fail
 
 TIER_CHOICES = ("immediate", "enhanced", "standard", "insufficient_data")
 
 
 @click.command()
-@click.option(
-    "--duckdb",
-    "duckdb_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Warehouse file [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb].",
-)
+@DUCKDB_OPTION
 @click.option(
     "--tier",
     "tiers",
