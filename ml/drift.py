@@ -11,7 +11,8 @@ reference (the releases of its train and validation date range) in three ways:
 - **predictions**: the same test on the champion's calibrated probabilities.
 - **performance** on the window's labelled releases (never training rows): ROC-AUC
   against the champion's own validation ROC-AUC (percentile bootstrap, one-sided, with a
-  tolerated `auc_margin`) and calibration-in-the-large (observed vs expected regressions).
+  tolerated `auc_margin`) and calibration-in-the-large (log observed/expected against the
+  same ratio on the champion's validation slice, simulated null).
 
 Two levels. The **alarm** (`drifted`, a retrain trigger) asks whether the model no longer
 fits: a category it never saw or saw in other proportions (the platform), a shift of its
