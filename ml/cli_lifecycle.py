@@ -52,11 +52,14 @@ def _drift_text(report) -> str:
     ]
     for c in report.checks:
         adjusted = f"{c.adjusted_p_value:7.4f}" if c.adjusted_p_value is not None else "      -"
-        verdict = "DRIFT" if c.drifted else ("ok" if c.votes else "not voting")
+        adjusted_by = "ok" if c.adjusted_p_value is not None else "reported"
+        verdict = ("DRIFT" if c.votes else "warning") if c.drifted else adjusted_by
         lines.append(
             f"{c.name:<45} {c.method:<34} {c.statistic:9.3f} {c.p_value:7.4f} {adjusted}  {verdict}"
         )
     lines.append(f"drift: {'YES' if report.drifted else 'no'} (family-wise alpha {report.alpha})")
+    if report.warnings:
+        lines.append(f"warnings (not a retrain trigger): {', '.join(report.warnings)}")
     return "\n".join(lines)
 
 
@@ -161,7 +164,8 @@ def pipeline(duckdb_path, raw_dir, registry_dir, window, alpha, as_json) -> None
         ).version
     report = check_drift(duckdb_path, registry, _drift_config(window, alpha))
     summary["drift"] = report.drifted
-    summary["drifted_checks"] = [c.name for c in report.checks if c.drifted]
+    summary["drifted_checks"] = [c.name for c in report.checks if c.drifted and c.votes]
+    summary["drift_warnings"] = report.warnings
     if report.drifted:
         outcome = run_retrain(duckdb_path, raw_dir, registry, RetrainConfig())
         summary["retrain"] = {"promoted": outcome.promoted, "reason": outcome.reason}

@@ -11,14 +11,22 @@ reference (the releases of its train and validation date range) in three ways:
 - **predictions**: the same test on the champion's calibrated probabilities.
 - **performance** on the window's labelled releases (never training rows): ROC-AUC
   against the champion's own validation ROC-AUC (percentile bootstrap, one-sided, with a
-  tolerated `auc_margin`) and calibration-in-the-large (observed vs expected regressions).
+  tolerated `auc_margin`) and calibration-in-the-large (log observed/expected against the
+  same ratio on the champion's validation slice, simulated null).
 
-All voting p-values go through Holm's step-down correction, so one window raises a false
-alarm with probability <= alpha however many features are tested. Features of the
-platform's history and fleet (fleet age, recent regressions, the previous release's
-errors) are tested and reported but do not vote: the fleet ages and regresses more
-often in every world, drifted or not. The prediction check that votes holds them at the
-reference's medians, so it sees only changes in what is being released.
+Two levels. The **alarm** (`drifted`, a retrain trigger) asks whether the model no longer
+fits: a category it never saw or saw in other proportions (the platform), a shift of its
+own predictions with the fleet context held at the reference's medians (each patch
+feature weighed by how much the model uses it), or its ROC-AUC or calibration failing on
+newly labelled releases. A shift of one numeric patch feature alone is a **warning**:
+the prediction check already counts it as far as the model cares, and the performance
+checks tell whether the model copes. Each level's p-values go through Holm's step-down
+correction, so a window raises a false alarm (or warning) with probability <= alpha
+however many checks there are.
+
+Features of the platform's history and fleet (fleet age, recent regressions, the
+previous release's errors) and the raw predictions are reported only: the fleet ages
+and regresses more often in every world, drifted or not.
 """
 
 from __future__ import annotations
@@ -27,7 +35,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ml.errors import BadInputError
 from ml.evaluate import fast_auc
@@ -45,7 +52,8 @@ CONTEXT_FEATURES = (
     "log_previous_release_error_ratio",
     "rushed_after_error_rise",
 )
-TRENDS_BY_DESIGN = "fleet-context feature that trends by design: reported, not voting"
+TRENDS_BY_DESIGN = "fleet-context feature that trends by design: reported only"
+WARNING = "patch feature: a warning; the model-weighted prediction check votes for it"
 
 
 @dataclass(frozen=True)
@@ -72,9 +80,9 @@ class Check:
     method: str
     statistic: float
     p_value: float
-    votes: bool
-    adjusted_p_value: float | None = None
-    drifted: bool = False
+    votes: bool  # alarm level; a non-voting check with a detail of WARNING is a warning
+    adjusted_p_value: float | None = None  # Holm, within the check's level
+    drifted: bool = False  # adjusted p <= alpha (an alarm when voting, else a warning)
     detail: str = ""
 
 
@@ -91,7 +99,8 @@ class DriftReport:
     window_rows: int
     window_labelled_rows: int
     alpha: float
-    drifted: bool
+    drifted: bool  # any voting check drifted: the alarm
+    warnings: list[str] = field(default_factory=list)  # drifted warning-level checks
     checks: list[Check] = field(default_factory=list)
 
     def to_json(self) -> dict:
@@ -182,11 +191,43 @@ def _distribution_check(
     return Check(name, kind, method, float(stats[0]), p_value, votes, detail=not_voting_because)
 
 
+def calibration_shift_p_value(
+    p_win: np.ndarray,
+    y_win: np.ndarray,
+    p_val: np.ndarray,
+    y_val: np.ndarray,
+    simulations: int,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
+    """Has calibration-in-the-large moved between the champion's validation slice (where its
+    calibrator was fitted) and the window? The statistic is the difference of the two
+    log(observed / expected) ratios; its null distribution is simulated with labels drawn
+    from the predicted probabilities, so small counts and the calibrator's own estimation
+    error are accounted for. Returns the statistic and its two-sided p-value."""
+
+    def log_ratio(observed, p: np.ndarray):
+        return np.log((observed + 0.5) / (p.sum() + 0.5))
+
+    def simulate(p: np.ndarray) -> np.ndarray:
+        return (rng.random((simulations, len(p))) < p).sum(axis=1)
+
+    observed = log_ratio(y_win.sum(), p_win) - log_ratio(y_val.sum(), p_val)
+    null = log_ratio(simulate(p_win), p_win) - log_ratio(simulate(p_val), p_val)
+    tail = min(np.sum(null >= observed - 1e-12), np.sum(null <= observed + 1e-12))
+    return float(observed), float(min(1.0, 2 * (tail + 1) / (simulations + 1)))
+
+
 def _performance_checks(
-    p_win: np.ndarray, y_win: np.ndarray, auc_validation: float, config, rng
+    p_win: np.ndarray,
+    y_win: np.ndarray,
+    p_val: np.ndarray,
+    y_val: np.ndarray,
+    config: DriftConfig,
+    rng: np.random.Generator,
 ) -> list[Check]:
-    """ROC-AUC against the champion's validation ROC-AUC, and calibration-in-the-large."""
-    auc = fast_auc(y_win, p_win)
+    """ROC-AUC against the champion's validation ROC-AUC, and calibration-in-the-large
+    against the champion's validation slice."""
+    auc, auc_validation = fast_auc(y_win, p_win), fast_auc(y_val, p_val)
     floor = auc_validation - config.auc_margin
     n = len(y_win)
     boot = []
@@ -195,8 +236,9 @@ def _performance_checks(
         if 0 < y_win[idx].sum() < n:
             boot.append(fast_auc(y_win[idx], p_win[idx]))
     p_auc = (np.sum(np.asarray(boot) >= floor) + 1) / (len(boot) + 1)
-    expected, observed = float(p_win.sum()), float(y_win.sum())
-    z = (observed - expected) / max(float(np.sqrt(np.sum(p_win * (1 - p_win)))), 1e-9)
+    shift, p_calibration = calibration_shift_p_value(
+        p_win, y_win, p_val, y_val, config.permutations, rng
+    )
     return [
         Check(
             "roc_auc",
@@ -210,11 +252,14 @@ def _performance_checks(
         Check(
             "calibration_in_the_large",
             "calibration",
-            "normal approximation, two-sided",
-            z,
-            float(2 * norm.sf(abs(z))),
+            "log observed/expected vs validation, simulated",
+            shift,
+            p_calibration,
             True,
-            detail=f"{observed:.0f} regressions observed, {expected:.1f} expected",
+            detail=(
+                f"{y_win.sum():.0f} regressions observed, {p_win.sum():.1f} expected "
+                f"(validation: {y_val.sum():.0f}, {p_val.sum():.1f})"
+            ),
         ),
     ]
 
@@ -264,7 +309,9 @@ def detect_drift(
             f in spec.categorical,
             config,
             rng,
-            TRENDS_BY_DESIGN if f in CONTEXT_FEATURES else "",
+            TRENDS_BY_DESIGN
+            if f in CONTEXT_FEATURES
+            else ("" if f in spec.categorical else WARNING),
         )
         for f in spec.features
     ]
@@ -286,7 +333,7 @@ def detect_drift(
             False,
             config,
             rng,
-            "includes the fleet-context trend: reported, not voting",
+            "includes the fleet-context trend: reported only",
         ),
         _distribution_check(
             "regression_probability_at_reference_context",
@@ -306,14 +353,15 @@ def detect_drift(
         ]
         v_mask, y_val = _labels(validation)
         p_val = predict(build_features(validation[v_mask])).to_numpy()
-        checks += _performance_checks(p_win[labelled], y_win, fast_auc(y_val, p_val), config, rng)
+        checks += _performance_checks(p_win[labelled], y_win, p_val, y_val, config, rng)
 
-    voting = [i for i, c in enumerate(checks) if c.votes]
-    adjusted = holm([checks[i].p_value for i in voting])
-    for i, adj in zip(voting, adjusted, strict=True):
-        checks[i] = Check(
-            **{**asdict(checks[i]), "adjusted_p_value": adj, "drifted": adj <= config.alpha}
-        )
+    for level in (lambda c: c.votes, lambda c: c.detail == WARNING):
+        members = [i for i, c in enumerate(checks) if level(c)]
+        adjusted = holm([checks[i].p_value for i in members])
+        for i, adj in zip(members, adjusted, strict=True):
+            checks[i] = Check(
+                **{**asdict(checks[i]), "adjusted_p_value": adj, "drifted": adj <= config.alpha}
+            )
     window_dates = pd.to_datetime(window["release_date"])
     return DriftReport(
         model_version=model.version,
@@ -325,7 +373,8 @@ def detect_drift(
         window_rows=len(window),
         window_labelled_rows=int(labelled.sum()),
         alpha=config.alpha,
-        drifted=any(c.drifted for c in checks),
+        drifted=any(c.drifted and c.votes for c in checks),
+        warnings=[c.name for c in checks if c.drifted and not c.votes],
         checks=checks,
     )
 

@@ -12,7 +12,9 @@ from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
 from ml.drift import (
     CONTEXT_FEATURES,
+    WARNING,
     DriftConfig,
+    calibration_shift_p_value,
     chi2_statistics,
     detect_drift,
     ecdf_statistics,
@@ -70,31 +72,70 @@ def _after_reference(mart: pd.DataFrame, champion) -> pd.Series:
     return pd.to_datetime(mart["release_date"]) > pd.Timestamp(end)
 
 
-def test_report_votes_on_everything_but_the_fleet_context(ml_mart, champion) -> None:
+def test_calibration_shift_is_calibrated_and_counts_the_validation_slice() -> None:
+    rng = np.random.default_rng(2)
+    p_val, p_win = rng.beta(1, 5, 300), rng.beta(1, 5, 60)
+    p_values = [
+        calibration_shift_p_value(
+            p_win, rng.random(60) < p_win, p_val, rng.random(300) < p_val, 199, rng
+        )[1]
+        for _ in range(300)
+    ]
+    assert np.mean(np.asarray(p_values) <= 0.05) <= 0.08
+    y_val = (np.arange(300) < round(p_val.sum())).astype(int)  # validation exactly calibrated
+    p_win = rng.beta(1, 5, 120)
+    y_win = (np.arange(120) < round(2 * p_win.sum())).astype(int)  # window: twice the expected
+    shift, p_large = calibration_shift_p_value(p_win, y_win, p_val, y_val, 999, rng)
+    assert shift > 0.5 and p_large < 0.01
+    # the same window against a validation slice a tenth the size: its calibration is less
+    # certain, so the shift is less significant
+    _, p_small = calibration_shift_p_value(p_win, y_win, p_val[:30], y_val[::10], 999, rng)
+    assert p_small > p_large
+
+
+def test_report_levels(ml_mart, champion) -> None:
     report = detect_drift(ml_mart, champion, FAST)
     by_name = {c.name: c for c in report.checks}
     assert set(champion.spec.features) <= set(by_name)
-    assert "regression_probability_at_reference_context" in by_name
     for name in (*CONTEXT_FEATURES, "regression_probability"):
         assert not by_name[name].votes and by_name[name].adjusted_p_value is None
+    for name in champion.spec.features:
+        alarm = name in champion.spec.categorical
+        assert by_name[name].votes == alarm
+        assert (by_name[name].detail == WARNING) == (not alarm and name not in CONTEXT_FEATURES)
+    assert by_name["regression_probability_at_reference_context"].votes
     for check in report.checks:
-        if check.votes:
+        if check.adjusted_p_value is not None:
             assert check.adjusted_p_value >= check.p_value
-    assert report.drifted == any(c.drifted for c in report.checks)
-    assert report.window_rows == int(_after_reference(ml_mart, champion).tail(100).size) or (
-        report.window_rows <= 100
-    )
+    assert report.drifted == any(c.drifted and c.votes for c in report.checks)
+    assert report.warnings == [c.name for c in report.checks if c.drifted and not c.votes]
+    assert report.window_rows <= 100
 
 
-def test_bigger_changes_are_drift(ml_mart, champion) -> None:
+def test_changes_the_model_weighs_are_drift(ml_mart, champion) -> None:
     after = _after_reference(ml_mart, champion)
-    bigger = ml_mart.assign(
+    riskier = ml_mart.assign(
         code_churn_score=ml_mart["code_churn_score"].astype(float) + 1.5 * after,
-        lines_changed=(ml_mart["lines_changed"].astype(float) * np.where(after, 4.5, 1.0)),
+        touches_bootloader=ml_mart["touches_bootloader"].where(~after, 1),
+        test_file_ratio=ml_mart["test_file_ratio"].where(~after, 0.0),
     )
-    report = detect_drift(bigger, champion)  # 999 permutations: p can reach 0.001
-    drifted = {c.name for c in report.checks if c.drifted}
-    assert report.drifted and "code_churn_score" in drifted
+    report = detect_drift(riskier, champion)  # 999 permutations: p can reach 0.001
+    alarms = {c.name for c in report.checks if c.drifted and c.votes}
+    assert report.drifted and "regression_probability_at_reference_context" in alarms
+    assert {"code_churn_score", "touches_bootloader", "test_file_ratio"} <= set(report.warnings)
+
+
+def test_a_shift_the_model_cannot_see_is_only_a_warning(ml_mart, champion) -> None:
+    after = _after_reference(ml_mart, champion)
+    touches = [f for f in champion.spec.features if f.startswith("touches_")]
+    flag = max(touches, key=lambda f: ml_mart.loc[after, f].astype(float).mean())
+    # 1 -> 1000 in the window: the KS test sees it, the trees' 0/1 split does not
+    shifted = ml_mart.assign(**{flag: ml_mart[flag].astype(float) * np.where(after, 1e3, 1.0)})
+    before, report = detect_drift(ml_mart, champion), detect_drift(shifted, champion)
+    assert flag in report.warnings and flag not in before.warnings
+    model_checks = [c for c in report.checks if c.kind != "feature"]
+    assert model_checks == [c for c in before.checks if c.kind != "feature"]
+    assert report.drifted == before.drifted
 
 
 def test_bad_input_is_named(ml_mart, champion) -> None:

@@ -34,14 +34,18 @@ def test_drift_exit_codes(registry_copy: Path, warehouse_copy: Path, tmp_path: P
     assert quiet.exit_code in (0, 1), quiet.output
     assert json.loads(quiet.output)["drifted"] == (quiet.exit_code == 1)
     end = Registry(registry_copy).metadata("champion")["splits"]["validation"]["release_date_max"]
+    after = f"release_date > date '{end}'"
     rewrite_mart(
         warehouse_copy,
-        "select * replace (code_churn_score + case when release_date > date "
-        f"'{end}' then 2 else 0 end as code_churn_score) from m",
+        f"select * replace (code_churn_score + case when {after} then 2 else 0 end "
+        f"as code_churn_score, touches_bootloader or {after} as touches_bootloader, "
+        f"case when {after} then 0.0 else test_file_ratio end as test_file_ratio) from m",
     )
     drifted = _invoke("drift", *common, *FAST)
     assert drifted.exit_code == 1, drifted.output
-    assert "code_churn_score" in drifted.output and "drift: YES" in drifted.output
+    assert "drift: YES" in drifted.output
+    assert "warnings (not a retrain trigger):" in drifted.output
+    assert "code_churn_score" in drifted.output.splitlines()[-1]
     runs = read_table(warehouse_copy, "ml.drift_history")["checked_at"].nunique()
     assert runs >= 1
     no_champion = _invoke("drift", "--duckdb", str(warehouse_copy), "--registry", str(tmp_path))
@@ -129,4 +133,10 @@ def test_pipeline_is_idempotent(trained_registry: Path, ml_world: Path, tmp_path
     with duckdb.connect(str(warehouse), read_only=True) as con:
         runs = con.execute("select count(*) from marts.fct_drift_runs").fetchall()[0][0]
         queue = con.execute("select count(*) from marts.fct_qa_priority_queue").fetchall()[0][0]
+        counts = con.execute(
+            "select drifted_check_count from marts.fct_drift_runs order by checked_at"
+        ).fetchall()
     assert runs == 2 and queue > 0
+    # the mart counts alarms only, like the summary; warnings are listed apart
+    assert [c for (c,) in counts] == [len(one["drifted_checks"]), len(two["drifted_checks"])]
+    assert set(one["drifted_checks"]).isdisjoint(one["drift_warnings"])

@@ -13,7 +13,7 @@ drifted_checks as (
         checked_at,
         {{ listagg_sorted('check_name', "', '") }} as drifted_checks
     from stg_ml__drift_history
-    where is_drifted
+    where is_drifted and is_voting
     group by checked_at
 
 ),
@@ -29,7 +29,7 @@ runs as (
         window_rows,
         window_labelled_rows,
         max(case when is_window_drifted then 1 else 0 end) = 1 as is_drifted,
-        sum(case when is_drifted then 1 else 0 end) as drifted_check_count,
+        sum(case when is_drifted and is_voting then 1 else 0 end) as drifted_check_count,
         sum(case when is_voting then 1 else 0 end) as voting_check_count,
         min(case when is_voting then adjusted_p_value end) as min_adjusted_p_value
     from stg_ml__drift_history
