@@ -1,3 +1,20 @@
+{#- Incremental (delete+insert per screening_batch_date): an incremental run re-screens only
+    the raw events from `incremental_lookback_days` before the latest accepted day on (plus
+    the events without a parseable occurred_at), so that appending a day of telemetry costs
+    that day, not the history. Duplicate event ids are numbered after the copies already
+    screened, exactly as a full build numbers them. See README "Incremental builds". -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='screening_batch_date',
+    on_schema_change='fail',
+) }}
+
+{%- set reprocess_from = (
+    incremental_reprocess_from_date(this, 'occurred_date', 'rejection_reason is null')
+    if is_incremental() else none
+) %}
+
 with
 
 stg_fleet__error_events as (
@@ -24,15 +41,50 @@ int_data_bounds_computed as (
 
 ),
 
+events_to_screen as (
+
+    select * from stg_fleet__error_events
+    where occurred_at is null or {{ reprocessed_rows_filter('occurred_date', reprocess_from) }}
+
+),
+
+{% if is_incremental() -%}
+previously_screened_copies as (
+
+    select
+        previously_screened.event_id,
+        count(*) as screened_copy_count
+    from {{ this }} as previously_screened
+    inner join (select distinct event_id from events_to_screen) as batch_event_ids
+        on previously_screened.event_id is not distinct from batch_event_ids.event_id
+    where
+        previously_screened.occurred_at is not null
+        and previously_screened.occurred_date < {{ reprocess_from }}
+    group by previously_screened.event_id
+
+),
+
+{% endif -%}
 numbered as (
 
     select
-        *,
+        events_to_screen.*,
+        {% if is_incremental() -%}
+            coalesce(previously_screened_copies.screened_copy_count, 0) +
+        {% endif -%}
         row_number() over (
-            partition by event_id
-            order by occurred_at, device_id, release_id, error_code
+            partition by events_to_screen.event_id
+            order by
+                events_to_screen.occurred_at,
+                events_to_screen.device_id,
+                events_to_screen.release_id,
+                events_to_screen.error_code
         ) as event_copy_number
-    from stg_fleet__error_events
+    from events_to_screen
+    {% if is_incremental() -%}
+        left join previously_screened_copies
+            on events_to_screen.event_id is not distinct from previously_screened_copies.event_id
+    {%- endif %}
 
 ),
 
@@ -52,7 +104,8 @@ screened as (
             when
                 numbered.occurred_date > int_data_bounds_computed.as_of_date
                 then 'occurred_after_as_of_date'
-        end as rejection_reason
+        end as rejection_reason,
+        coalesce(numbered.occurred_date, cast('9999-12-31' as date)) as screening_batch_date
     from numbered
     cross join int_data_bounds_computed
     left join stg_fleet__devices
