@@ -21,6 +21,7 @@ INCREMENTAL = {  # incremental models and a sort key that makes their rows compa
         "occurred_at",
         "device_id",
     ],
+    "intermediate.int_support_tickets_attributed": ["ticket_id"],
     "intermediate.int_release_cohort_days_aggregated": [
         "release_id",
         "device_model_id",

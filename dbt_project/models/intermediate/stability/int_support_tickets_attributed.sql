@@ -1,5 +1,23 @@
 {#- As-of join: each accepted ticket is attributed to the most recent accepted error event of
-    the same device in the `rma_attribution_window_days` before it opened. -#}
+    the same device in the `rma_attribution_window_days` before it opened. Incremental
+    (delete+insert per opened_date): an incremental run re-attributes the tickets opened from
+    `incremental_lookback_days` before the latest day already built on, against the events of
+    the attribution window before them. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='opened_date',
+    on_schema_change='fail',
+) }}
+
+{%- set reprocess_from = (
+    incremental_reprocess_from_date(this, 'opened_date') if is_incremental() else none
+) %}
+{%- set events_from = (
+    dbt.dateadd('day', -(var('rma_attribution_window_days') + 1), reprocess_from)
+    if is_incremental() else none
+) %}
+
 with
 
 int_support_tickets_screened as (
@@ -17,14 +35,18 @@ int_error_events_screened as (
 accepted_tickets as (
 
     select * from int_support_tickets_screened
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ reprocessed_rows_filter('opened_date', reprocess_from) }}
 
 ),
 
 accepted_events as (
 
     select * from int_error_events_screened
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ reprocessed_rows_filter('occurred_date', events_from) }}
 
 ),
 
