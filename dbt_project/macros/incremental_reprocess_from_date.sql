@@ -28,3 +28,18 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The materialization of the day-grain incremental models. dbt-spark offers delete+insert
+    only on Delta / Iceberg / Hudi tables, and the spark target writes plain Parquet, so on
+    Spark these models are rebuilt in full (`is_incremental()` is then false). -#}
+{% macro day_incremental_materialization() -%}
+    {{ return(adapter.dispatch('day_incremental_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__day_incremental_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__day_incremental_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}

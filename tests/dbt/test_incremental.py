@@ -28,6 +28,13 @@ INCREMENTAL = {  # incremental models and a sort key that makes their rows compa
         "region",
         "activity_date",
     ],
+    "intermediate.int_cohort_age_band_months_apportioned": [
+        "release_id",
+        "device_model_id",
+        "region",
+        "activity_month",
+        "device_age_band",
+    ],
 }
 DATE_COLUMNS = {  # raw table: the column that dates its rows
     "daily_active_devices": "activity_date",

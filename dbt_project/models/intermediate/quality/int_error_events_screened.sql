@@ -4,7 +4,7 @@
     that day, not the history. Duplicate event ids are numbered after the copies already
     screened, exactly as a full build numbers them. See README "Incremental builds". -#}
 {{ config(
-    materialized='incremental',
+    materialized=day_incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='screening_batch_date',
     on_schema_change='fail',

@@ -3,7 +3,7 @@
     activity_date): an incremental run recomputes the days from `incremental_lookback_days`
     before the latest day already built on. -#}
 {{ config(
-    materialized='incremental',
+    materialized=day_incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='activity_date',
     on_schema_change='fail',

@@ -4,7 +4,7 @@
     `incremental_lookback_days` before the latest day already built on, against the events of
     the attribution window before them. -#}
 {{ config(
-    materialized='incremental',
+    materialized=day_incremental_materialization(),
     incremental_strategy='delete+insert',
     unique_key='opened_date',
     on_schema_change='fail',
