@@ -14,6 +14,15 @@
     incremental_reprocess_from_date(this, 'occurred_date', 'rejection_reason is null')
     if is_incremental() else none
 ) %}
+{#- On an incremental run, a copy is numbered after the copies screened on earlier days. -#}
+{%- set previous_copies = (
+    'coalesce(previously_screened_copies.screened_copy_count, 0) +' if is_incremental() else ''
+) %}
+{%- set previous_copies_join = (
+    'left join previously_screened_copies on events_to_screen.event_id'
+    ~ ' is not distinct from previously_screened_copies.event_id'
+    if is_incremental() else ''
+) %}
 
 with
 
@@ -65,14 +74,36 @@ previously_screened_copies as (
 ),
 
 {% endif -%}
+repeated_event_ids as (
+
+    {#- Ids with more than one copy in the batch: only their copies need a window to be
+        numbered (a window over every event costs ~3x a group-by at 10M events). #}
+    select event_id
+    from events_to_screen
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+
+),
+
 numbered as (
 
     select
         events_to_screen.*,
-        {% if is_incremental() -%}
-            coalesce(previously_screened_copies.screened_copy_count, 0) +
-        {% endif -%}
-        row_number() over (
+        {{ previous_copies }} 1 as event_copy_number
+    from events_to_screen
+    {{ previous_copies_join }}
+    where
+        events_to_screen.event_id is not null
+        and events_to_screen.event_id not in (
+            select repeated_event_ids.event_id from repeated_event_ids
+        )
+
+    union all
+
+    select
+        events_to_screen.*,
+        {{ previous_copies }} row_number() over (
             partition by events_to_screen.event_id
             order by
                 events_to_screen.occurred_at,
@@ -81,10 +112,12 @@ numbered as (
                 events_to_screen.error_code
         ) as event_copy_number
     from events_to_screen
-    {% if is_incremental() -%}
-        left join previously_screened_copies
-            on events_to_screen.event_id is not distinct from previously_screened_copies.event_id
-    {%- endif %}
+    {{ previous_copies_join }}
+    where
+        events_to_screen.event_id is null
+        or events_to_screen.event_id in (
+            select repeated_event_ids.event_id from repeated_event_ids
+        )
 
 ),
 
