@@ -92,7 +92,8 @@ format: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/sqlfluff fix dbt_project/models dbt_project/macros dbt_project/tests
 
-## bench: generator, dbt build and gate wall time and peak memory (default world, 10M events)
+## bench: generator, dbt build, train, score and gate wall time and peak memory, the floor
+## query and a one-day increment (default world, 10M events; BENCH_ARGS=--with-100m adds 100M)
 bench: setup
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_gate.py --duckdb bench_results/default.duckdb

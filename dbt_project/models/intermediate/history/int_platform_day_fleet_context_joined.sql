@@ -67,15 +67,18 @@ trailing_platform_activity as (
 
 ),
 
-platform_devices as (
+platform_manufacture_days as (
 
+    {#- Devices per platform and manufacture day: the fleet's age on a day is a weighted mean
+        over these (thousands of rows) instead of over every device on every day. #}
     select
-        stg_fleet__devices.device_id,
+        stg_fleet__device_models.platform_id,
         stg_fleet__devices.manufacture_date,
-        stg_fleet__device_models.platform_id
+        count(*) as device_count
     from stg_fleet__devices
     inner join stg_fleet__device_models
         on stg_fleet__devices.device_model_id = stg_fleet__device_models.device_model_id
+    group by stg_fleet__device_models.platform_id, stg_fleet__devices.manufacture_date
 
 ),
 
@@ -84,17 +87,18 @@ device_ages as (
     select
         int_platform_context_days_generated.platform_id,
         int_platform_context_days_generated.context_date,
+        platform_manufacture_days.device_count,
         {{ dbt.datediff(
-            'platform_devices.manufacture_date',
+            'platform_manufacture_days.manufacture_date',
             'int_platform_context_days_generated.context_date',
             'day',
         ) }} as device_age_days
     from int_platform_context_days_generated
-    inner join platform_devices
+    inner join platform_manufacture_days
         on
-            int_platform_context_days_generated.platform_id = platform_devices.platform_id
+            int_platform_context_days_generated.platform_id = platform_manufacture_days.platform_id
             and int_platform_context_days_generated.context_date
-            > platform_devices.manufacture_date
+            > platform_manufacture_days.manufacture_date
 
 ),
 
@@ -103,10 +107,12 @@ fleet_ages as (
     select
         platform_id,
         context_date,
-        avg(device_age_days) as platform_avg_device_age_days,
-        avg(
-            case when device_age_days > 3 * 365 then 1 else 0 end
-        ) as platform_share_devices_older_than_3_years
+        cast(sum(device_count * device_age_days) as {{ type_double() }})
+        / sum(device_count) as platform_avg_device_age_days,
+        cast(
+            sum(case when device_age_days > 3 * 365 then device_count else 0 end)
+            as {{ type_double() }}
+        ) / sum(device_count) as platform_share_devices_older_than_3_years
     from device_ages
     group by platform_id, context_date
 

@@ -2,7 +2,22 @@
     Daily active devices carry no ages, so a cohort's device-days in a month are split by the
     share of its devices in each age band that month (assumption: activity does not depend on
     age). Errors take the band of their device in that month, so numerator and denominator
-    use the same banding. Exposure of a cohort without known devices goes to band `unknown`. -#}
+    use the same banding. Exposure of a cohort without known devices goes to band `unknown`.
+    Incremental (delete+insert per activity_month): an incremental run recomputes the months
+    from the one holding `incremental_lookback_days` before the latest day already built on. -#}
+{{ config(
+    materialized=day_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='activity_month',
+    on_schema_change='fail',
+) }}
+
+{%- set reprocess_from = (
+    'cast(' ~ dbt.date_trunc('month', incremental_reprocess_from_date(this, 'last_activity_date'))
+    ~ ' as date)'
+    if is_incremental() else none
+) %}
+
 with
 
 int_release_cohort_days_aggregated as (
@@ -34,6 +49,7 @@ cohort_months as (
         min(activity_date) as first_activity_date,
         max(activity_date) as last_activity_date
     from int_release_cohort_days_aggregated
+    where {{ reprocessed_rows_filter('activity_date', reprocess_from) }}
     group by
         release_id,
         device_model_id,
@@ -53,6 +69,7 @@ band_mix as (
         count(*) as device_count,
         avg(device_age_years) as mean_device_age_years
     from int_device_months_aged
+    where {{ reprocessed_rows_filter('activity_month', reprocess_from) }}
     group by device_model_id, region, activity_month, device_age_band, device_age_band_min_years
 
 ),
@@ -110,7 +127,9 @@ band_errors as (
                 {{ dbt.date_trunc('month', 'int_error_events_screened.occurred_date') }} as date
             )
             = int_device_months_aged.activity_month
-    where int_error_events_screened.rejection_reason is null
+    where
+        int_error_events_screened.rejection_reason is null
+        and {{ reprocessed_rows_filter('int_error_events_screened.occurred_date', reprocess_from) }}
     group by
         int_error_events_screened.release_id,
         int_device_months_aged.device_model_id,

@@ -1,5 +1,18 @@
 {#- Accepted exposure and accepted error events per release, device model, region and day:
-    the cohort grain (days with exposure or errors). -#}
+    the cohort grain (days with exposure or errors). Incremental (delete+insert per
+    activity_date): an incremental run recomputes the days from `incremental_lookback_days`
+    before the latest day already built on. -#}
+{{ config(
+    materialized=day_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='activity_date',
+    on_schema_change='fail',
+) }}
+
+{%- set reprocess_from = (
+    incremental_reprocess_from_date(this, 'activity_date') if is_incremental() else none
+) %}
+
 with
 
 int_daily_active_devices_screened as (
@@ -35,7 +48,9 @@ exposure_days as (
         activity_date,
         sum(active_devices) as device_days
     from int_daily_active_devices_screened
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ reprocessed_rows_filter('activity_date', reprocess_from) }}
     group by release_id, device_model_id, region, activity_date
 
 ),
@@ -54,7 +69,11 @@ error_days as (
     from int_error_events_screened
     inner join stg_fleet__devices
         on int_error_events_screened.device_id = stg_fleet__devices.device_id
-    where int_error_events_screened.rejection_reason is null
+    where
+        int_error_events_screened.rejection_reason is null
+        and {{ reprocessed_rows_filter(
+            'int_error_events_screened.occurred_date', reprocess_from
+        ) }}
     group by
         int_error_events_screened.release_id,
         stg_fleet__devices.device_model_id,

@@ -1,5 +1,23 @@
 {#- As-of join: each accepted ticket is attributed to the most recent accepted error event of
-    the same device in the `rma_attribution_window_days` before it opened. -#}
+    the same device in the `rma_attribution_window_days` before it opened. Incremental
+    (delete+insert per opened_date): an incremental run re-attributes the tickets opened from
+    `incremental_lookback_days` before the latest day already built on, against the events of
+    the attribution window before them. -#}
+{{ config(
+    materialized=day_incremental_materialization(),
+    incremental_strategy='delete+insert',
+    unique_key='opened_date',
+    on_schema_change='fail',
+) }}
+
+{%- set reprocess_from = (
+    incremental_reprocess_from_date(this, 'opened_date') if is_incremental() else none
+) %}
+{%- set events_from = (
+    dbt.dateadd('day', -(var('rma_attribution_window_days') + 1), reprocess_from)
+    if is_incremental() else none
+) %}
+
 with
 
 int_support_tickets_screened as (
@@ -17,14 +35,18 @@ int_error_events_screened as (
 accepted_tickets as (
 
     select * from int_support_tickets_screened
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ reprocessed_rows_filter('opened_date', reprocess_from) }}
 
 ),
 
 accepted_events as (
 
     select * from int_error_events_screened
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ reprocessed_rows_filter('occurred_date', events_from) }}
 
 ),
 
@@ -36,11 +58,7 @@ candidate_events as (
         accepted_events.release_id,
         accepted_events.error_code,
         accepted_events.error_category,
-        accepted_events.occurred_at,
-        row_number() over (
-            partition by accepted_tickets.ticket_id
-            order by accepted_events.occurred_at desc, accepted_events.event_id desc
-        ) as recency_rank
+        accepted_events.occurred_at
     from accepted_tickets
     inner join accepted_events
         on
@@ -49,6 +67,43 @@ candidate_events as (
             and {{ dbt.dateadd(
                 'day', -var('rma_attribution_window_days'), 'accepted_tickets.opened_at'
             ) }} <= accepted_events.occurred_at
+
+),
+
+latest_candidate_times as (
+
+    select
+        ticket_id,
+        max(occurred_at) as occurred_at
+    from candidate_events
+    group by ticket_id
+
+),
+
+latest_candidates as (
+
+    {#- The most recent candidate; of several at that instant, the highest event id. Two
+        group-bys instead of a row_number window (about 10x less work at 10M events). #}
+    select
+        candidate_events.ticket_id,
+        max(candidate_events.event_id) as event_id
+    from candidate_events
+    inner join latest_candidate_times
+        on
+            candidate_events.ticket_id = latest_candidate_times.ticket_id
+            and candidate_events.occurred_at = latest_candidate_times.occurred_at
+    group by candidate_events.ticket_id
+
+),
+
+attributed_events as (
+
+    select candidate_events.*
+    from candidate_events
+    inner join latest_candidates
+        on
+            candidate_events.ticket_id = latest_candidates.ticket_id
+            and candidate_events.event_id = latest_candidates.event_id
 
 ),
 
@@ -62,17 +117,15 @@ attributed as (
         accepted_tickets.symptom,
         accepted_tickets.resolution,
         accepted_tickets.is_rma,
-        candidate_events.event_id is not null as is_attributed,
-        candidate_events.event_id as attributed_event_id,
-        candidate_events.occurred_at as attributed_event_occurred_at,
-        candidate_events.release_id as attributed_release_id,
-        candidate_events.error_code as attributed_error_code,
-        candidate_events.error_category as attributed_error_category
+        attributed_events.event_id is not null as is_attributed,
+        attributed_events.event_id as attributed_event_id,
+        attributed_events.occurred_at as attributed_event_occurred_at,
+        attributed_events.release_id as attributed_release_id,
+        attributed_events.error_code as attributed_error_code,
+        attributed_events.error_category as attributed_error_category
     from accepted_tickets
-    left join candidate_events
-        on
-            accepted_tickets.ticket_id = candidate_events.ticket_id
-            and candidate_events.recency_rank = 1
+    left join attributed_events
+        on accepted_tickets.ticket_id = attributed_events.ticket_id
 
 )
 
