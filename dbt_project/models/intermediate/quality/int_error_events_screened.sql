@@ -58,13 +58,19 @@ events_to_screen as (
 ),
 
 {% if is_incremental() -%}
+batch_event_ids as (
+
+    select distinct event_id from events_to_screen
+
+),
+
 previously_screened_copies as (
 
     select
         previously_screened.event_id,
         count(*) as screened_copy_count
     from {{ this }} as previously_screened
-    inner join (select distinct event_id from events_to_screen) as batch_event_ids
+    inner join batch_event_ids
         on previously_screened.event_id is not distinct from batch_event_ids.event_id
     where
         previously_screened.occurred_at is not null
