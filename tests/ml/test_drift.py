@@ -14,6 +14,8 @@ from ml.drift import (
     CONTEXT_FEATURES,
     WARNING,
     DriftConfig,
+    auc_shift_p_value,
+    bootstrap_aucs,
     calibration_shift_p_value,
     chi2_statistics,
     detect_drift,
@@ -23,6 +25,7 @@ from ml.drift import (
     permuted_masks,
 )
 from ml.errors import BadInputError, EnvironmentFailure
+from ml.evaluate import fast_auc
 from ml.registry import Registry
 from ml.warehouse import read_table
 from ml.workflow import check_drift
@@ -91,6 +94,52 @@ def test_calibration_shift_is_calibrated_and_counts_the_validation_slice() -> No
     # certain, so the shift is less significant
     _, p_small = calibration_shift_p_value(p_win, y_win, p_val[:30], y_val[::10], 999, rng)
     assert p_small > p_large
+
+
+def _scored(rng: np.random.Generator, n: int, signal: float = 1.5):
+    """Probabilities of a logistic model with this much signal, and labels drawn from them."""
+    p = 1 / (1 + np.exp(-(signal * rng.normal(size=n) - 1.8)))
+    return p, (rng.random(n) < p).astype(int)
+
+
+def test_stratified_bootstrap_aucs_match_resampling_by_hand() -> None:
+    rng = np.random.default_rng(3)
+    p, y = _scored(rng, 80)
+    p = p.round(1)  # ties count one half
+    fast = bootstrap_aucs(p, y, 4000, rng)
+    pos, neg = p[y == 1], p[y == 0]
+    by_hand = []
+    for _ in range(4000):
+        a, b = rng.choice(pos, len(pos)), rng.choice(neg, len(neg))
+        by_hand.append(fast_auc(np.r_[np.ones(len(a)), np.zeros(len(b))], np.r_[a, b]))
+    assert fast.mean() == pytest.approx(np.mean(by_hand), abs=0.004)
+    assert fast.std() == pytest.approx(np.std(by_hand), rel=0.1)
+    assert fast.mean() == pytest.approx(fast_auc(y, p), abs=0.005)
+
+
+def test_auc_shift_is_calibrated_and_counts_the_validation_slice() -> None:
+    rng = np.random.default_rng(4)
+    p_values = []
+    for _ in range(300):  # one world: the window ranks as well as the validation slice
+        (p_win, y_win), (p_val, y_val) = _scored(rng, 60), _scored(rng, 200)
+        if 0 < y_win.sum() < len(y_win):
+            p_values.append(auc_shift_p_value(p_win, y_win, p_val, y_val, 0.0, 199, rng)[1])
+    assert np.mean(np.asarray(p_values) <= 0.05) <= 0.08
+    # a window where the model ranks no better than chance is caught
+    p_val, y_val = _scored(rng, 2000)
+    p_win = _scored(rng, 300)[0]
+    y_win = (rng.random(300) < rng.permutation(p_win)).astype(int)  # labels unrelated to p_win
+    difference, p_value = auc_shift_p_value(p_win, y_win, p_val, y_val, 0.05, 999, rng)
+    assert difference < -0.2 and p_value < 0.01
+    # a smaller drop against a validation ROC-AUC from ~20 regressions: taking that ROC-AUC
+    # as exact (the window's bootstrap alone) raises an alarm, counting its uncertainty not
+    rng = np.random.default_rng(1)
+    (p_val, y_val), (p_win, y_win) = _scored(rng, 100, signal=2.5), _scored(rng, 2000)
+    floor = fast_auc(y_val, p_val) - 0.05
+    p_exact = (np.sum(bootstrap_aucs(p_win, y_win, 999, rng) >= floor) + 1) / 1000
+    difference, p_value = auc_shift_p_value(p_win, y_win, p_val, y_val, 0.05, 999, rng)
+    assert 15 <= y_val.sum() <= 25 and difference < -0.05
+    assert p_exact <= 0.01 and p_value > 0.05
 
 
 def test_report_levels(ml_mart, champion) -> None:
