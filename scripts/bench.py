@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import os
 import shutil
@@ -30,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,7 +38,7 @@ OUT = ROOT / "bench_results"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from bench_gate import write_candidates  # noqa: E402
+from bench_gate import write_candidates, write_results  # noqa: E402
 
 # The core of fct_release_outcomes from the raw files, by hand: per release, device-days
 # and accepted error events in its observation window (days 0..13 after release_date) and
@@ -413,12 +412,7 @@ def write_report(rows: list[Row], worlds: list[World], summary: dict) -> None:
         ),
         "",
     ]
-    (OUT / "bench.md").write_text("\n".join(lines))
-    (OUT / "bench.json").write_text(
-        json.dumps({"rows": [asdict(r) for r in rows], "summary": summary}, indent=2) + "\n"
-    )
-    print("\n".join(lines))
-    print(f"wrote {OUT / 'bench.md'} and {OUT / 'bench.json'}")
+    write_results("bench", lines, rows, summary)
 
 
 if __name__ == "__main__":

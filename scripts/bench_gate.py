@@ -247,12 +247,17 @@ def main() -> None:
         + ", ".join(f"{k.removesuffix('_seconds')} {v}" for k, v in stages.items()),
         "",
     ]
-    (OUT / "gate.md").write_text("\n".join(lines))
-    (OUT / "gate.json").write_text(
+    write_results("gate", lines, rows, summary)
+
+
+def write_results(name: str, lines: list[str], rows: list, summary: dict) -> None:
+    """Write OUT/<name>.md (the markdown lines) and OUT/<name>.json (rows and summary)."""
+    (OUT / f"{name}.md").write_text("\n".join(lines))
+    (OUT / f"{name}.json").write_text(
         json.dumps({"rows": [asdict(r) for r in rows], "summary": summary}, indent=2) + "\n"
     )
     print("\n".join(lines))
-    print(f"wrote {OUT / 'gate.md'} and {OUT / 'gate.json'}")
+    print(f"wrote {OUT / f'{name}.md'} and {OUT / f'{name}.json'}")
 
 
 if __name__ == "__main__":
