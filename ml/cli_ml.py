@@ -70,8 +70,9 @@ def _duckdb(path: Path | None) -> Path:
 @_JSON
 @_handle_errors
 def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
-    """Train the classifier and regressor on the feature mart, evaluate them on the newest
-    20 % of labelled releases beside the oracle and the baselines, and register them.
+    """Train the classifier (CatBoost boosted from a logistic regression's log-odds) and
+    the regressor on the feature mart, evaluate them on the newest 20 % of labelled
+    releases beside the oracle and the baselines, and register them.
 
     The new version becomes the challenger (and the champion if there is none yet).
     """

@@ -356,7 +356,7 @@ def detect_drift(
     ]
 
     def predict(x: pd.DataFrame) -> pd.Series:
-        raw = predict_raw_probability(model.classifier, x, spec)
+        raw = predict_raw_probability(model.classifier, model.linear_base, x, spec)
         return pd.Series(model.calibrator.apply(raw))
 
     # The fleet context moves every world's predictions; holding it at the reference's

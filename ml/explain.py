@@ -1,7 +1,9 @@
-"""Per-release explanations: CatBoost SHAP values of the uncalibrated classifier.
+"""Per-release explanations: SHAP values of the uncalibrated classifier.
 
-Contributions are in the model's log-odds units (positive = raises the regression risk);
-they add up, with the expected value, to the raw model's log-odds for the release.
+The classifier's log-odds are its linear base's plus its trees', so a feature's SHAP value
+is its linear term (centred on the training mean, exact for a linear model) plus its
+CatBoost tree SHAP value. Contributions are in log-odds (positive = raises the regression
+risk); with the two expected values they add up to the raw log-odds of the release.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, Pool
+
+from ml.linear_base import LinearBase
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Factor:
 
 def shap_contributions(
     model: CatBoostClassifier,
+    base: LinearBase,
     features: pd.DataFrame,
     categorical: tuple[str, ...],
     threads: int = 1,
@@ -37,7 +42,7 @@ def shap_contributions(
     computed independently, so any `threads` (-1 = all cores) gives the same values."""
     pool = Pool(features, cat_features=list(categorical))
     values = model.get_feature_importance(pool, type="ShapValues", thread_count=threads)
-    return np.asarray(values)[:, :-1]
+    return np.asarray(values)[:, :-1] + base.contributions(features)
 
 
 def _json_value(value: object) -> float | str | None:

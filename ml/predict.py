@@ -8,14 +8,20 @@ import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
 from ml.features import FeatureSpec
+from ml.linear_base import LinearBase
 
 
 def model_pool(
-    x: pd.DataFrame, y: np.ndarray | None, spec: FeatureSpec, weight: np.ndarray | None = None
+    x: pd.DataFrame,
+    y: np.ndarray | None,
+    spec: FeatureSpec,
+    weight: np.ndarray | None = None,
+    baseline: np.ndarray | None = None,
 ) -> Pool:
-    """A CatBoost pool of the feature frame with the spec's categorical columns."""
+    """A CatBoost pool of the feature frame with the spec's categorical columns (and the
+    log-odds the trees start from, when training a classifier on a linear base)."""
     categorical = [c for c in spec.categorical if c in x.columns]
-    return Pool(x, label=y, cat_features=categorical, weight=weight)
+    return Pool(x, label=y, cat_features=categorical, weight=weight, baseline=baseline)
 
 
 def predict_errors(
@@ -27,7 +33,9 @@ def predict_errors(
 
 
 def predict_raw_probability(
-    model: CatBoostClassifier, x: pd.DataFrame, spec: FeatureSpec
+    model: CatBoostClassifier, base: LinearBase, x: pd.DataFrame, spec: FeatureSpec
 ) -> np.ndarray:
-    """The uncalibrated classifier's P(regression)."""
-    return model.predict_proba(model_pool(x, None, spec))[:, 1]
+    """The uncalibrated classifier's P(regression): the linear base's log-odds plus the
+    trees'."""
+    trees = model.predict(model_pool(x, None, spec), prediction_type="RawFormulaVal")
+    return 1.0 / (1.0 + np.exp(-(base.log_odds(x) + trees)))

@@ -6,7 +6,9 @@ Layout::
       v0001/                  one folder per version, never modified once written
         classifier.cbm        CatBoost native format (never pickle)
         regressor.cbm
-        metadata.json         features, calibration, thresholds, metrics, SHA-256 of each file
+        metadata.json         features, linear base (the logistic regression the classifier
+                              is boosted from), calibration, thresholds, metrics, SHA-256
+                              of each file
       aliases.json            {"champion": "v0001", "challenger": "v0002"}, replaced atomically
       alias_history.jsonl     append-only: one JSON line per alias change
 
@@ -33,6 +35,7 @@ from ml.calibration import Calibrator
 from ml.decision import CostMatrix, Thresholds
 from ml.errors import BadInputError, EnvironmentFailure, IntegrityError
 from ml.features import FeatureSpec
+from ml.linear_base import LinearBase
 from ml.warehouse import REPO_ROOT
 
 ALIASES = ("champion", "challenger")
@@ -94,6 +97,10 @@ class LoadedModel:
             categorical=tuple(f["categorical"]),
             required_mart_columns=tuple(f["required_mart_columns"]),
         )
+
+    @property
+    def linear_base(self) -> LinearBase:
+        return LinearBase.from_json(self.metadata["linear_base"])
 
     @property
     def calibrator(self) -> Calibrator:
@@ -361,6 +368,7 @@ def training_metadata(run, source: dict) -> dict:
             "best_iteration": run.metrics["validation"]["classifier_best_iteration"],
             "tree_count": int(run.classifier.tree_count_),
         },
+        "linear_base": run.linear_base.to_json(),
         "regressor": {
             "file": REGRESSOR_FILE,
             "target": run.regressor_target,

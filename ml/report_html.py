@@ -109,7 +109,9 @@ def holdout_slice(mart: pd.DataFrame, model: LoadedModel, raw_dir: Path | None) 
             f"no oracle curve: {raw_dir} has no oracle/release_truth file for these releases"
         )
     features = build_features(test).loc[:, list(model.spec.features)]
-    contributions = shap_contributions(model.classifier, features, model.spec.categorical)
+    contributions = shap_contributions(
+        model.classifier, model.linear_base, features, model.spec.categorical
+    )
     return HoldoutSlice(class_labels(test), curves, features, contributions, notes)
 
 

@@ -65,10 +65,12 @@ def score_rows(
     if mart.empty:
         raise BadInputError("the feature mart is empty: nothing to score")
     features = build_features(mart).loc[:, list(spec.features)]
-    probability = model.calibrator.apply(predict_raw_probability(model.classifier, features, spec))
-    factors = top_factors(
-        shap_contributions(model.classifier, features, spec.categorical, threads), features, k
+    raw = predict_raw_probability(model.classifier, model.linear_base, features, spec)
+    probability = model.calibrator.apply(raw)
+    contributions = shap_contributions(
+        model.classifier, model.linear_base, features, spec.categorical, threads
     )
+    factors = top_factors(contributions, features, k)
     return MartScores(
         probability=probability,
         predicted_errors=predict_errors(model.regressor, model.regressor_target, features, spec),

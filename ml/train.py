@@ -1,7 +1,8 @@
 """Train the regression-risk models and their baselines on the time-ordered split.
 
 `run_training` is pure (data in, fitted models and metrics out): it fits a CatBoost
-classifier (is_regression) and regressor (post-release errors per 10k device-days) on the
+classifier (is_regression, boosted from a logistic regression's log-odds: `ml.linear_base`)
+and regressor (post-release errors per 10k device-days) on the
 oldest 60 % of labelled releases, early-stops and calibrates both on the next 20 %, and
 evaluates everything - model, oracle and baselines - on the newest 20 %, which nothing is
 fitted on.
@@ -22,8 +23,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import r2_score
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from ml.calibration import Calibrator, fit_calibrator
 from ml.decision import CostMatrix, Thresholds, bayes_thresholds
@@ -44,6 +45,7 @@ from ml.features import (
     labelled_rows,
     regression_target,
 )
+from ml.linear_base import LinearBase, NumericTerm
 from ml.predict import model_pool as _pool
 from ml.predict import predict_errors, predict_raw_probability
 from ml.qa_ranking import evaluate_rankings
@@ -103,6 +105,8 @@ class TrainConfig:
     # the tree count scaled to the larger window (`patchrisk retrain`: the newest labelled
     # releases matter most after a change). The calibrator stays the validation one.
     refit_on_validation: bool = False
+    # inverse L2 strength of the logistic regression the classifier is boosted from
+    linear_base_c: float = 0.3
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -113,6 +117,7 @@ class TrainingRun:
     """The fitted models and everything the registry records about them."""
 
     classifier: CatBoostClassifier
+    linear_base: LinearBase  # the classifier's trees add to these log-odds
     regressor: CatBoostRegressor
     regressor_target: str  # "log1p" or "raw"
     calibrator: Calibrator
@@ -141,6 +146,53 @@ def recency_weights(train: pd.DataFrame, half_life_days: float | None) -> np.nda
     return 0.5 ** ((dates.max() - dates).dt.days.to_numpy() / half_life_days)
 
 
+def fit_linear_base(
+    x: pd.DataFrame,
+    y: np.ndarray,
+    spec: FeatureSpec,
+    c: float,
+    weight: np.ndarray | None = None,
+) -> LinearBase:
+    """An L2 logistic regression (inverse strength c) on median-filled, standardised numeric
+    features and one-hot categorical ones."""
+    categorical = [f for f in x.columns if f in spec.categorical]
+    numeric = x.loc[:, [f for f in x.columns if f not in spec.categorical]].astype(float)
+    fill = numeric.median().fillna(0.0)
+    filled = numeric.fillna(fill)
+    mean, scale = filled.mean(), filled.std(ddof=0).replace(0.0, 1.0)
+    categories = {f: sorted(x[f].dropna().unique()) for f in categorical}
+    one_hot = [
+        (x[f] == value).astype(float).rename(f"{f}={value}")
+        for f in categorical
+        for value in categories[f]
+    ]
+    design = pd.concat([(filled - mean) / scale, *one_hot], axis=1)
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit(design.to_numpy(), y, sample_weight=weight)
+    coef = iter(model.coef_[0].tolist())
+    terms = {
+        f: NumericTerm(
+            float(fill[f]),
+            float(filled[f].min()),
+            float(filled[f].max()),
+            float(mean[f]),
+            float(scale[f]),
+            next(coef),
+        )
+        for f in numeric.columns
+    }
+    category_coefs = {f: {value: next(coef) for value in categories[f]} for f in categorical}
+    return LinearBase(
+        intercept=float(model.intercept_[0]),
+        numeric=terms,
+        categorical=category_coefs,
+        categorical_mean={
+            f: float(x[f].map(category_coefs[f]).astype(float).fillna(0.0).mean())
+            for f in categorical
+        },
+    )
+
+
 def fit_classifier(
     x_train: pd.DataFrame,
     y_train: np.ndarray,
@@ -148,13 +200,15 @@ def fit_classifier(
     y_val: np.ndarray,
     params: CatBoostParams,
     spec: FeatureSpec,
+    base: LinearBase | None = None,
     weight: np.ndarray | None = None,
 ) -> CatBoostClassifier:
-    """A CatBoost classifier early-stopped on validation log-loss."""
+    """A CatBoost classifier (boosted from the linear base's log-odds, if given),
+    early-stopped on validation log-loss."""
     model = CatBoostClassifier(**params.catboost_kwargs(), loss_function="Logloss")
     model.fit(
-        _pool(x_train, y_train, spec, weight),
-        eval_set=_pool(x_val, y_val, spec),
+        _pool(x_train, y_train, spec, weight, None if base is None else base.log_odds(x_train)),
+        eval_set=_pool(x_val, y_val, spec, None, None if base is None else base.log_odds(x_val)),
         **params.fit_kwargs(),
     )
     return model
@@ -172,12 +226,13 @@ def refit_catboost(
     spec: FeatureSpec,
     n_early: int,
     weight: np.ndarray | None = None,
+    baseline: np.ndarray | None = None,
 ) -> CatBoostClassifier | CatBoostRegressor:
     """The same CatBoost model refitted on x (a superset of its n_early training rows) with
     its early-stopped tree count scaled by len(x) / n_early, without an eval set."""
     trees = max(round(model.tree_count_ * len(x) / n_early), 1)
     refitted = type(model)(**{**model.get_params(), "iterations": trees})
-    refitted.fit(_pool(x, y, spec, weight))
+    refitted.fit(_pool(x, y, spec, weight, baseline))
     return refitted
 
 
@@ -207,49 +262,45 @@ def fit_regressor(
     return best[1], best[2]
 
 
-def _sklearn_baseline(kind: str, x: pd.DataFrame, seed: int, threads: int) -> Pipeline:
+def _random_forest(x: pd.DataFrame, seed: int, threads: int) -> Pipeline:
     categorical = [c for c in x.columns if x[c].dtype == object or str(x[c].dtype) == "str"]
     numeric = [c for c in x.columns if c not in categorical]
-    numeric_steps = [SimpleImputer(strategy="median")]
-    if kind == "logistic_regression":
-        numeric_steps.append(StandardScaler())
     prep = ColumnTransformer(
         [
-            ("num", make_pipeline(*numeric_steps), numeric),
+            ("num", SimpleImputer(strategy="median"), numeric),
             ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
         ]
     )
-    if kind == "logistic_regression":
-        estimator = LogisticRegression(C=0.3, max_iter=5000)
-    else:
-        estimator = RandomForestClassifier(
-            n_estimators=500, min_samples_leaf=5, random_state=seed, n_jobs=threads
-        )
-    return Pipeline([("prep", prep), ("model", estimator)])
+    forest = RandomForestClassifier(
+        n_estimators=500, min_samples_leaf=5, random_state=seed, n_jobs=threads
+    )
+    return Pipeline([("prep", prep), ("model", forest)])
 
 
 def fit_baselines(
-    split: TimeSplit, features: dict[str, pd.DataFrame], params: CatBoostParams
+    split: TimeSplit,
+    features: dict[str, pd.DataFrame],
+    params: CatBoostParams,
+    base: LinearBase,
 ) -> dict[str, dict[str, np.ndarray]]:
-    """Validation and test probabilities (uncalibrated) of every baseline."""
+    """Validation and test probabilities (uncalibrated) of every baseline. The logistic
+    regression is the classifier's own linear base: the model without its trees."""
     y_train = class_labels(split.train)
     y_val = class_labels(split.validation)
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for kind in ("logistic_regression", "random_forest"):
-        model = _sklearn_baseline(kind, features["train"], params.random_seed, params.thread_count)
-        model.fit(features["train"], y_train)
-        # Predict single-threaded: a parallel forest sums tree probabilities in thread order.
-        if kind == "random_forest":
-            model.set_params(model__n_jobs=1)
-        out[kind] = {
-            part: model.predict_proba(features[part])[:, 1] for part in ("validation", "test")
-        }
+    parts = ("validation", "test")
+    out = {
+        "logistic_regression": {p: 1.0 / (1.0 + np.exp(-base.log_odds(features[p]))) for p in parts}
+    }
+    forest = _random_forest(features["train"], params.random_seed, params.thread_count)
+    forest.fit(features["train"], y_train)
+    # Predict single-threaded: a parallel forest sums tree probabilities in thread order.
+    forest.set_params(model__n_jobs=1)
+    out["random_forest"] = {p: forest.predict_proba(features[p])[:, 1] for p in parts}
     proto = {name: build_prototype_features(part) for name, part in split.parts().items()}
     proto_spec = FeatureSpec(features=tuple(proto["train"].columns), categorical=())
     model = fit_classifier(proto["train"], y_train, proto["validation"], y_val, params, proto_spec)
     out["prototype_recipe"] = {
-        part: predict_raw_probability(model, proto[part], proto_spec)
-        for part in ("validation", "test")
+        part: model.predict_proba(_pool(proto[part], None, proto_spec))[:, 1] for part in parts
     }
     return out
 
@@ -333,10 +384,13 @@ def run_training(
     weight = recency_weights(split.train, config.recency_half_life_days)
 
     t0 = time.perf_counter()
+    base = fit_linear_base(x["train"], y_train, spec, config.linear_base_c, weight)
     classifier = fit_classifier(
-        x["train"], y_train, x["validation"], y_val, config.classifier, spec, weight
+        x["train"], y_train, x["validation"], y_val, config.classifier, spec, base, weight
     )
-    calibrator = fit_calibrator(predict_raw_probability(classifier, x["validation"], spec), y_val)
+    train_base = base  # the logistic-regression baseline, fitted on train like the others
+    raw_val = predict_raw_probability(classifier, base, x["validation"], spec)
+    calibrator = fit_calibrator(raw_val, y_val)
     thresholds = bayes_thresholds(config.cost)
     timings["classifier_seconds"] = time.perf_counter() - t0
 
@@ -356,15 +410,19 @@ def run_training(
         x_fit = pd.concat([x["train"], x["validation"]])
         w_fit = recency_weights(fit, config.recency_half_life_days)
         n_train = len(split.train)
-        classifier = refit_catboost(classifier, x_fit, class_labels(fit), spec, n_train, w_fit)
+        y_fit = class_labels(fit)
+        base = fit_linear_base(x_fit, y_fit, spec, config.linear_base_c, w_fit)
+        classifier = refit_catboost(
+            classifier, x_fit, y_fit, spec, n_train, w_fit, base.log_odds(x_fit)
+        )
         t_fit = to_target_scale(regression_target(fit), target)
         regressor = refit_catboost(regressor, x_fit, t_fit, spec, n_train, w_fit)
     timings["regressor_seconds"] = time.perf_counter() - t0
 
-    p_test = {"model": calibrator.apply(predict_raw_probability(classifier, x["test"], spec))}
+    p_test = {"model": calibrator.apply(predict_raw_probability(classifier, base, x["test"], spec))}
     t0 = time.perf_counter()
     if config.baselines:
-        for name, probs in fit_baselines(split, x, config.classifier).items():
+        for name, probs in fit_baselines(split, x, config.classifier, train_base).items():
             base_calibrator = fit_calibrator(probs["validation"], y_val, calibrator.method)
             p_test[name] = base_calibrator.apply(probs["test"])
     timings["baselines_seconds"] = time.perf_counter() - t0
@@ -390,6 +448,7 @@ def run_training(
     timings["total_seconds"] = time.perf_counter() - started
     return TrainingRun(
         classifier=classifier,
+        linear_base=base,
         regressor=regressor,
         regressor_target=target,
         calibrator=calibrator,

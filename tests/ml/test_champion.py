@@ -54,11 +54,6 @@ def test_champion_is_calibrated(champion: dict) -> None:
     assert champion["metrics"]["classifier"]["model"]["ece"] <= 0.05
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target missed by 0.002 on the default test slice: CatBoost 0.804 vs oracle 0.836 "
-    "(-0.032, target within 0.03); not tuned on the test slice (README, ML layer)",
-)
 def test_champion_is_close_to_the_oracle(champion: dict) -> None:
     """Issue 3 target on the default world's test slice (README, "ML layer")."""
     model, oracle = (champion["metrics"]["classifier"][k] for k in ("model", "oracle"))

@@ -10,22 +10,23 @@ from catboost import Pool
 
 from ml.explain import shap_contributions, top_factors
 from ml.features import build_features
+from ml.predict import predict_raw_probability
 from ml.registry import Registry
 
 
 def test_shap_adds_up_to_log_odds(trained_registry, ml_mart: pd.DataFrame) -> None:
+    """Linear base + trees: contributions and both expected values give the raw log-odds."""
     model = Registry(trained_registry).load("champion")
-    spec = model.spec
+    spec, base = model.spec, model.linear_base
     x = build_features(ml_mart.iloc[:50])
-    contrib = shap_contributions(model.classifier, x, spec.categorical)
+    contrib = shap_contributions(model.classifier, base, x, spec.categorical)
     assert contrib.shape == (50, len(spec.features))
-    raw = model.classifier.predict(
-        Pool(x, cat_features=list(spec.categorical)), prediction_type="RawFormulaVal"
-    )
-    expected = model.classifier.get_feature_importance(
+    raw = predict_raw_probability(model.classifier, base, x, spec)
+    trees_expected = model.classifier.get_feature_importance(
         Pool(x, cat_features=list(spec.categorical)), type="ShapValues"
     )[:, -1]
-    np.testing.assert_allclose(contrib.sum(axis=1) + expected, raw, atol=1e-6)
+    log_odds = contrib.sum(axis=1) + trees_expected + base.expected_log_odds()
+    np.testing.assert_allclose(log_odds, np.log(raw / (1 - raw)), atol=1e-6)
 
 
 def test_top_factors_are_largest_first_and_json_safe() -> None:

@@ -48,7 +48,8 @@ def test_scores_match_training_probabilities(model, ml_mart: pd.DataFrame) -> No
     from ml.features import build_features
 
     scores = score_mart(ml_mart, model, AT)
-    raw = predict_raw_probability(model.classifier, build_features(ml_mart), model.spec)
+    features = build_features(ml_mart)
+    raw = predict_raw_probability(model.classifier, model.linear_base, features, model.spec)
     np.testing.assert_allclose(scores["regression_probability"], model.calibrator.apply(raw))
 
 

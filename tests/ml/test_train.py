@@ -45,8 +45,8 @@ def test_nothing_is_fitted_on_test(run, ml_mart) -> None:
 
     f = build_features(x)
     np.testing.assert_array_equal(
-        predict_raw_probability(other.classifier, f, other.spec),
-        predict_raw_probability(run.classifier, f, run.spec),
+        predict_raw_probability(other.classifier, other.linear_base, f, other.spec),
+        predict_raw_probability(run.classifier, run.linear_base, f, run.spec),
     )
 
 
