@@ -1,11 +1,10 @@
 """Train the regression-risk models and their baselines on the time-ordered split.
 
 `run_training` is pure (data in, fitted models and metrics out): it fits a CatBoost
-classifier (is_regression, boosted from a logistic regression's log-odds: `ml.linear_base`)
-and regressor (post-release errors per 10k device-days) on the
-oldest 60 % of labelled releases, early-stops and calibrates both on the next 20 %, and
-evaluates everything - model, oracle and baselines - on the newest 20 %, which nothing is
-fitted on.
+classifier (is_regression; boosted from a logistic regression's log-odds, `ml.linear_base`)
+and regressor (post-release errors per 10k device-days) on the oldest 60 % of labelled
+releases, early-stops and calibrates both on the next 20 %, and evaluates everything -
+model, oracle and baselines - on the newest 20 %, which nothing is fitted on.
 """
 
 from __future__ import annotations
@@ -153,8 +152,9 @@ def fit_linear_base(
     c: float,
     weight: np.ndarray | None = None,
 ) -> LinearBase:
-    """An L2 logistic regression (inverse strength c) on median-filled, standardised numeric
-    features and one-hot categorical ones."""
+    """An L2 logistic regression (inverse strength c) on numeric features - median-filled,
+    standardised, their training range kept for clipping at scoring - and one-hot
+    categorical ones."""
     categorical = [f for f in x.columns if f in spec.categorical]
     numeric = x.loc[:, [f for f in x.columns if f not in spec.categorical]].astype(float)
     fill = numeric.median().fillna(0.0)
