@@ -204,6 +204,11 @@ class Registry:
     def load(self, name: str = "champion") -> LoadedModel:
         """Verify and load a version (or alias) for scoring."""
         meta = self.verify(name)
+        if "linear_base" not in meta:
+            raise IntegrityError(
+                f"model {meta['version']} predates the linear base its classifier is boosted "
+                "from (no linear_base in metadata.json): retrain it with patchrisk train"
+            )
         folder = self.root / meta["version"]
         classifier = CatBoostClassifier()
         classifier.load_model(str(folder / CLASSIFIER_FILE), format="cbm")

@@ -39,14 +39,17 @@ class TrainOutcome:
 def champion_fit_problem(registry: Registry, mart_columns: list[str]) -> str | None:
     """Why the champion does not fit the current feature contract, or None when it does.
 
-    It fits when it exists, its feature list is this code's (ml.features.FEATURES) and the
-    mart still has every column it requires.
+    It fits when it exists, has a linear base, its feature list is this code's
+    (ml.features.FEATURES) and the mart still has every column it requires.
     """
     from ml.features import FeatureSpec
 
     if "champion" not in registry.aliases():
         return "no champion"
-    features = registry.metadata("champion")["features"]
+    metadata = registry.metadata("champion")
+    if "linear_base" not in metadata:
+        return "the champion predates the linear base its classifier is boosted from"
+    features = metadata["features"]
     if tuple(features["names"]) != FeatureSpec().features:
         return "the champion's features differ from the current feature builder"
     missing = sorted(set(features["required_mart_columns"]) - set(mart_columns))

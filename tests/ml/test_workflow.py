@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
+from ml.errors import IntegrityError
 from ml.registry import Registry
 from ml.warehouse import BuildConfig, read_table, run_dbt
 from ml.workflow import champion_fit_problem, score_warehouse, train_from_warehouse
@@ -39,6 +42,19 @@ def test_champion_fit_problem_names_why_training_is_needed(registry_copy, ml_mar
     without = [c for c in columns if c != "test_file_ratio"]
     assert "test_file_ratio" in champion_fit_problem(Registry(registry_copy), without)
     assert champion_fit_problem(Registry(tmp_path / "empty"), columns) == "no champion"
+
+
+def test_a_champion_without_a_linear_base_is_retrained_not_loaded(registry_copy, ml_mart):
+    """A version trained before the linear base: `train --if-needed` retrains, and loading
+    it for scoring fails with one line instead of a KeyError."""
+    registry = Registry(registry_copy)
+    path = registry_copy / registry.aliases()["champion"] / "metadata.json"
+    metadata = json.loads(path.read_text())
+    del metadata["linear_base"]
+    path.write_text(json.dumps(metadata))
+    assert "linear base" in champion_fit_problem(registry, list(ml_mart.columns))
+    with pytest.raises(IntegrityError, match="predates the linear base"):
+        registry.load("champion")
 
 
 def test_qa_queue_ranks_every_open_release_from_the_scores(
