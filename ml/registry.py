@@ -6,9 +6,8 @@ Layout::
       v0001/                  one folder per version, never modified once written
         classifier.cbm        CatBoost native format (never pickle)
         regressor.cbm
-        metadata.json         features, linear base (the logistic regression the classifier
-                              is boosted from), calibration, thresholds, metrics, SHA-256
-                              of each file
+        linear_base.json      the logistic regression the classifier is boosted from
+        metadata.json         features, calibration, thresholds, metrics, SHA-256 of each file
       aliases.json            {"champion": "v0001", "challenger": "v0002"}, replaced atomically
       alias_history.jsonl     append-only: one JSON line per alias change
 
@@ -44,6 +43,7 @@ HISTORY_FILE = "alias_history.jsonl"
 METADATA_FILE = "metadata.json"
 CLASSIFIER_FILE = "classifier.cbm"
 REGRESSOR_FILE = "regressor.cbm"
+LINEAR_BASE_FILE = "linear_base.json"
 _VERSION = re.compile(r"^v(\d{4,})$")
 
 
@@ -86,6 +86,7 @@ class LoadedModel:
 
     version: str
     classifier: CatBoostClassifier
+    linear_base: LinearBase  # the classifier's trees add to its log-odds
     regressor: CatBoostRegressor
     metadata: dict
 
@@ -97,10 +98,6 @@ class LoadedModel:
             categorical=tuple(f["categorical"]),
             required_mart_columns=tuple(f["required_mart_columns"]),
         )
-
-    @property
-    def linear_base(self) -> LinearBase:
-        return LinearBase.from_json(self.metadata["linear_base"])
 
     @property
     def calibrator(self) -> Calibrator:
@@ -137,7 +134,12 @@ class Registry:
         return f"v{(int(versions[-1][1:]) + 1 if versions else 1):04d}"
 
     def save(
-        self, classifier: CatBoostClassifier, regressor: CatBoostRegressor, metadata: dict
+        self,
+        classifier: CatBoostClassifier,
+        regressor: CatBoostRegressor,
+        metadata: dict,
+        *,
+        linear_base: LinearBase,
     ) -> str:
         """Write a new version atomically and return its name."""
         try:
@@ -149,7 +151,11 @@ class Registry:
         try:
             classifier.save_model(str(tmp / CLASSIFIER_FILE), format="cbm")
             regressor.save_model(str(tmp / REGRESSOR_FILE), format="cbm")
-            files = {name: sha256_file(tmp / name) for name in (CLASSIFIER_FILE, REGRESSOR_FILE)}
+            (tmp / LINEAR_BASE_FILE).write_text(json.dumps(linear_base.to_json(), indent=2))
+            files = {
+                name: sha256_file(tmp / name)
+                for name in (CLASSIFIER_FILE, LINEAR_BASE_FILE, REGRESSOR_FILE)
+            }
             for _ in range(100):
                 version = self._next_version()
                 meta = {"version": version, **metadata, "files": files}
@@ -204,17 +210,18 @@ class Registry:
     def load(self, name: str = "champion") -> LoadedModel:
         """Verify and load a version (or alias) for scoring."""
         meta = self.verify(name)
-        if "linear_base" not in meta:
+        if LINEAR_BASE_FILE not in meta["files"]:
             raise IntegrityError(
                 f"model {meta['version']} predates the linear base its classifier is boosted "
-                "from (no linear_base in metadata.json): retrain it with patchrisk train"
+                f"from (no {LINEAR_BASE_FILE}): retrain it with patchrisk train"
             )
         folder = self.root / meta["version"]
         classifier = CatBoostClassifier()
         classifier.load_model(str(folder / CLASSIFIER_FILE), format="cbm")
+        linear_base = LinearBase.from_json(json.loads((folder / LINEAR_BASE_FILE).read_text()))
         regressor = CatBoostRegressor()
         regressor.load_model(str(folder / REGRESSOR_FILE), format="cbm")
-        return LoadedModel(meta["version"], classifier, regressor, meta)
+        return LoadedModel(meta["version"], classifier, linear_base, regressor, meta)
 
     # ---- aliases --------------------------------------------------------------------
     def aliases(self) -> dict[str, str]:
@@ -373,7 +380,6 @@ def training_metadata(run, source: dict) -> dict:
             "best_iteration": run.metrics["validation"]["classifier_best_iteration"],
             "tree_count": int(run.classifier.tree_count_),
         },
-        "linear_base": run.linear_base.to_json(),
         "regressor": {
             "file": REGRESSOR_FILE,
             "target": run.regressor_target,

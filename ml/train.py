@@ -100,9 +100,10 @@ class TrainConfig:
     # Weigh training releases by 0.5 ** (age / half-life), age in days before the newest
     # training release; None weighs all alike. `patchrisk retrain` uses it after a drift.
     recency_half_life_days: float | None = None
-    # After early stopping and calibration, refit both models on train + validation with
-    # the tree count scaled to the larger window (`patchrisk retrain`: the newest labelled
-    # releases matter most after a change). The calibrator stays the validation one.
+    # After early stopping and calibration, refit both models (and the classifier's linear
+    # base) on train + validation with the tree count scaled to the larger window
+    # (`patchrisk retrain`: the newest labelled releases matter most after a change). The
+    # calibrator stays the validation one.
     refit_on_validation: bool = False
     # inverse L2 strength of the logistic regression the classifier is boosted from
     linear_base_c: float = 0.3
@@ -284,7 +285,8 @@ def fit_baselines(
     base: LinearBase,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Validation and test probabilities (uncalibrated) of every baseline. The logistic
-    regression is the classifier's own linear base: the model without its trees."""
+    regression is the classifier's linear base as fitted on train (before any refit, with
+    the same recency weights): the model without its trees."""
     y_train = class_labels(split.train)
     y_val = class_labels(split.validation)
     parts = ("validation", "test")
@@ -388,7 +390,8 @@ def run_training(
     classifier = fit_classifier(
         x["train"], y_train, x["validation"], y_val, config.classifier, spec, base, weight
     )
-    train_base = base  # the logistic-regression baseline, fitted on train like the others
+    train_base = base  # the logistic-regression baseline: fitted on train (with the model's
+    # recency weights, if any), before any refit
     raw_val = predict_raw_probability(classifier, base, x["validation"], spec)
     calibrator = fit_calibrator(raw_val, y_val)
     thresholds = bayes_thresholds(config.cost)

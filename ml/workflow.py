@@ -21,7 +21,7 @@ from ml.errors import EnvironmentFailure
 from ml.evaluate import BootstrapConfig, bootstrap_auc, fast_auc
 from ml.features import class_labels
 from ml.mart import read_feature_mart, read_oracle
-from ml.registry import Registry, training_metadata
+from ml.registry import LINEAR_BASE_FILE, Registry, training_metadata
 from ml.score import score_mart, score_rows, write_scores
 from ml.train import TrainConfig, TrainingRun, run_training
 from ml.warehouse import write_ml_tables
@@ -47,7 +47,7 @@ def champion_fit_problem(registry: Registry, mart_columns: list[str]) -> str | N
     if "champion" not in registry.aliases():
         return "no champion"
     metadata = registry.metadata("champion")
-    if "linear_base" not in metadata:
+    if LINEAR_BASE_FILE not in metadata["files"]:
         return "the champion predates the linear base its classifier is boosted from"
     features = metadata["features"]
     if tuple(features["names"]) != FeatureSpec().features:
@@ -81,7 +81,12 @@ def train_from_warehouse(
         "labelled_rows": int(sum(len(p) for p in run.split.parts().values())),
         "oracle": str(Path(raw_dir).resolve()) if oracle is not None else None,
     }
-    version = registry.save(run.classifier, run.regressor, training_metadata(run, source))
+    version = registry.save(
+        run.classifier,
+        run.regressor,
+        training_metadata(run, source),
+        linear_base=run.linear_base,
+    )
     aliases = ["challenger"]
     registry.set_challenger(version)
     if promote or "champion" not in registry.aliases():

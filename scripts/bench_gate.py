@@ -7,8 +7,8 @@ and min wall time and peak RSS (os.wait4). Measured:
 - the import floor: `python -c "import catboost, duckdb"`;
 - the gate on 1 patch (cold start), 1,000 and 10,000 patches (JSON to /dev/null);
 - a prototype-style script on the same 1,000 patches: pandas reads the CSV, CatBoost
-  predicts with the same classifier (no validation, no warehouse context, no calibration,
-  no explanations), JSON out.
+  predicts with the champion's trees alone (no linear base, no validation, no warehouse
+  context, no calibration, no explanations: a speed reference, not a score), JSON out.
 
 Targets (issue 4): cold start for one patch at most 0.7 s above the import floor; 10k
 patches in at most 3 s. Writes bench_results/gate.md and bench_results/gate.json (other

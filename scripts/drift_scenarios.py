@@ -89,7 +89,8 @@ def train_champion(
     mart: pd.DataFrame, oracle: pd.DataFrame, registry: Registry, config: TrainConfig
 ):
     run = run_training(mart, oracle, config)
-    version = registry.save(run.classifier, run.regressor, training_metadata(run, {}))
+    metadata = training_metadata(run, {})
+    version = registry.save(run.classifier, run.regressor, metadata, linear_base=run.linear_base)
     return registry.load(version), run
 
 

@@ -9,7 +9,8 @@ import pytest
 from catboost import CatBoostClassifier, CatBoostRegressor
 
 from ml.errors import BadInputError, IntegrityError
-from ml.registry import ALIASES_FILE, CLASSIFIER_FILE, METADATA_FILE, Registry
+from ml.linear_base import LinearBase
+from ml.registry import ALIASES_FILE, CLASSIFIER_FILE, LINEAR_BASE_FILE, METADATA_FILE, Registry
 
 
 def test_version_folder_and_metadata(trained_registry: Path) -> None:
@@ -19,6 +20,7 @@ def test_version_folder_and_metadata(trained_registry: Path) -> None:
     folder = trained_registry / "v0001"
     assert sorted(p.name for p in folder.iterdir()) == [
         "classifier.cbm",
+        "linear_base.json",
         "metadata.json",
         "regressor.cbm",
     ]
@@ -47,9 +49,10 @@ def test_loaded_model_predicts(trained_registry: Path) -> None:
     assert model.thresholds.review < model.thresholds.block
 
 
-def test_tampered_file_fails_verification(registry_copy: Path) -> None:
-    path = registry_copy / "v0001" / CLASSIFIER_FILE
-    path.write_bytes(path.read_bytes() + b"\0")
+@pytest.mark.parametrize("file", [CLASSIFIER_FILE, LINEAR_BASE_FILE])
+def test_tampered_file_fails_verification(registry_copy: Path, file: str) -> None:
+    path = registry_copy / "v0001" / file
+    path.write_bytes(path.read_bytes() + b" ")
     with pytest.raises(IntegrityError, match="SHA-256"):
         Registry(registry_copy).load("champion")
 
@@ -64,7 +67,12 @@ def test_failed_save_leaves_nothing(registry_copy: Path) -> None:
     reg = Registry(registry_copy)
     before = sorted(p.name for p in registry_copy.iterdir())
     with pytest.raises(Exception):  # noqa: B017 - CatBoost refuses to save an unfitted model
-        reg.save(CatBoostClassifier(), CatBoostRegressor(), {"x": 1})
+        reg.save(
+            CatBoostClassifier(),
+            CatBoostRegressor(),
+            {"x": 1},
+            linear_base=LinearBase(0, {}, {}, {}),
+        )
     assert sorted(p.name for p in registry_copy.iterdir()) == before
 
 
@@ -72,8 +80,8 @@ def test_promote_and_rollback_with_history(registry_copy: Path) -> None:
     reg = Registry(registry_copy)
     model = reg.load("v0001")
     meta = {k: v for k, v in model.metadata.items() if k not in ("version", "files")}
-    v2 = reg.save(model.classifier, model.regressor, meta)
-    v3 = reg.save(model.classifier, model.regressor, meta)
+    v2 = reg.save(model.classifier, model.regressor, meta, linear_base=model.linear_base)
+    v3 = reg.save(model.classifier, model.regressor, meta, linear_base=model.linear_base)
     assert (v2, v3) == ("v0002", "v0003")
     reg.set_challenger(v2)
     assert reg.aliases() == {"champion": "v0001", "challenger": "v0002"}

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ml.errors import IntegrityError
-from ml.registry import Registry
+from ml.registry import LINEAR_BASE_FILE, METADATA_FILE, Registry
 from ml.warehouse import BuildConfig, read_table, run_dbt
 from ml.workflow import champion_fit_problem, score_warehouse, train_from_warehouse
 
@@ -48,10 +48,11 @@ def test_a_champion_without_a_linear_base_is_retrained_not_loaded(registry_copy,
     """A version trained before the linear base: `train --if-needed` retrains, and loading
     it for scoring fails with one line instead of a KeyError."""
     registry = Registry(registry_copy)
-    path = registry_copy / registry.aliases()["champion"] / "metadata.json"
-    metadata = json.loads(path.read_text())
-    del metadata["linear_base"]
-    path.write_text(json.dumps(metadata))
+    folder = registry_copy / registry.aliases()["champion"]
+    metadata = json.loads((folder / METADATA_FILE).read_text())
+    del metadata["files"][LINEAR_BASE_FILE]
+    (folder / METADATA_FILE).write_text(json.dumps(metadata))
+    (folder / LINEAR_BASE_FILE).unlink()
     assert "linear base" in champion_fit_problem(registry, list(ml_mart.columns))
     with pytest.raises(IntegrityError, match="predates the linear base"):
         registry.load("champion")
