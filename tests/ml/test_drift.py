@@ -80,7 +80,7 @@ def test_calibration_shift_is_calibrated_and_counts_the_validation_slice() -> No
     p_val, p_win = rng.beta(1, 5, 300), rng.beta(1, 5, 60)
     p_values = [
         calibration_shift_p_value(
-            p_win, rng.random(60) < p_win, p_val, rng.random(300) < p_val, 199, rng
+            p_win, rng.random(60) < p_win, p_val, rng.random(300) < p_val, 1.0, 199, rng
         )[1]
         for _ in range(300)
     ]
@@ -88,12 +88,45 @@ def test_calibration_shift_is_calibrated_and_counts_the_validation_slice() -> No
     y_val = (np.arange(300) < round(p_val.sum())).astype(int)  # validation exactly calibrated
     p_win = rng.beta(1, 5, 120)
     y_win = (np.arange(120) < round(2 * p_win.sum())).astype(int)  # window: twice the expected
-    shift, p_large = calibration_shift_p_value(p_win, y_win, p_val, y_val, 999, rng)
+    shift, p_large = calibration_shift_p_value(p_win, y_win, p_val, y_val, 1.0, 999, rng)
     assert shift > 0.5 and p_large < 0.01
     # the same window against a validation slice a tenth the size: its calibration is less
     # certain, so the shift is less significant
-    _, p_small = calibration_shift_p_value(p_win, y_win, p_val[:30], y_val[::10], 999, rng)
+    _, p_small = calibration_shift_p_value(p_win, y_win, p_val[:30], y_val[::10], 1.0, 999, rng)
     assert p_small > p_large
+
+
+def _odds_times(p: np.ndarray, factor: float) -> np.ndarray:
+    return p * factor / (p * factor + 1 - p)
+
+
+def test_calibration_shift_tolerates_the_margin() -> None:
+    rng = np.random.default_rng(4)
+    p_val, p_win = rng.beta(1, 5, 6000), rng.beta(1, 5, 6000)
+    y_val = (np.arange(6000) < round(p_val.sum())).astype(int)
+    # the window's odds are 1.2x the predicted ones: significant without a margin, within 1.25
+    y_win = (np.arange(6000) < round(_odds_times(p_win, 1.2).sum())).astype(int)
+    assert calibration_shift_p_value(p_win, y_win, p_val, y_val, 1.0, 999, rng)[1] < 0.01
+    assert calibration_shift_p_value(p_win, y_win, p_val, y_val, 1.25, 999, rng)[1] > 0.5
+    # a shift of 2x in either direction is still found
+    for factor in (2.0, 0.5):
+        y_far = (np.arange(6000) < round(_odds_times(p_win, factor).sum())).astype(int)
+        assert calibration_shift_p_value(p_win, y_far, p_val, y_val, 1.25, 999, rng)[1] < 0.01
+    # at exactly the margin, the false-alarm rate is at most alpha
+    p_val, p_win = p_val[:300], p_win[:60]
+    p_values = [
+        calibration_shift_p_value(
+            p_win,
+            rng.random(60) < _odds_times(p_win, 1.25),
+            p_val,
+            rng.random(300) < p_val,
+            1.25,
+            199,
+            rng,
+        )[1]
+        for _ in range(300)
+    ]
+    assert np.mean(np.asarray(p_values) <= 0.05) <= 0.08
 
 
 def _scored(rng: np.random.Generator, n: int, signal: float = 1.5):
