@@ -9,6 +9,8 @@ as of that day is checked against the champion like `patchrisk drift` does:
 
 - stable world: the share of checks that raise a (false) alarm;
 - drift world: how many post-change releases had shipped at the first alarm;
+- the drift world without the new platform's releases (the process change alone): how
+  many post-change releases had shipped at the first alarm and at the first warning;
 - at the end of the drift world, `retrain`'s challenger (all data labelled to date)
   and the stale champion are scored on the post-change releases of the challenger's test
   slice, beside the oracle.
@@ -37,6 +39,7 @@ from ml.drift import DriftConfig, detect_drift  # noqa: E402
 from ml.evaluate import fast_auc  # noqa: E402
 from ml.features import class_labels  # noqa: E402
 from ml.generate import WorldConfig  # noqa: E402
+from ml.generate.config import DRIFT_PLATFORM  # noqa: E402
 from ml.generate.world import generate_world  # noqa: E402
 from ml.mart import read_feature_mart, read_oracle  # noqa: E402
 from ml.registry import Registry, training_metadata  # noqa: E402
@@ -56,6 +59,10 @@ class ScenarioResult:
     drift_checks: int
     first_alarm_date: str | None
     releases_after_change_at_first_alarm: int | None
+    process_only_first_alarm_date: str | None
+    process_only_releases_at_first_alarm: int | None
+    process_only_first_warning_date: str | None
+    process_only_releases_at_first_warning: int | None
     post_change_test_releases: int
     stale_champion_roc_auc: float
     retrained_roc_auc: float
@@ -95,14 +102,25 @@ def train_champion(
 
 
 def checks(mart: pd.DataFrame, champion, start: date, end: date, step: int, config):
-    """(day, drifted) for every check day from start to end."""
+    """(day, alarm, warning) for every check day from start to end."""
     out = []
     day = start
     while day <= end:
         report = detect_drift(as_of(mart, day), champion, config)
-        out.append((day, report.drifted))
+        out.append((day, report.drifted, bool(report.warnings)))
         day += timedelta(days=step)
     return out
+
+
+def first_flag(
+    mart: pd.DataFrame, days: list[date], drift_at: date
+) -> tuple[str | None, int | None]:
+    """The first flagged check day, and how many releases had shipped from drift_at to it."""
+    if not days:
+        return None, None
+    dates = pd.to_datetime(mart["release_date"])
+    shipped = (dates >= pd.Timestamp(drift_at)) & (dates < pd.Timestamp(days[0]))
+    return str(days[0]), int(shipped.sum())
 
 
 def run_scenario(seed: int, drift_at: date, step: int, config: DriftConfig, work: Path):
@@ -118,13 +136,11 @@ def run_scenario(seed: int, drift_at: date, step: int, config: DriftConfig, work
 
     champion, _ = train_champion(as_of(drifted, drift_at), drift_oracle, registry, plain)
     drift_checks = checks(drifted, champion, drift_at, end, step, config)
-    first = next((day for day, alarm in drift_checks if alarm), None)
-    dates = pd.to_datetime(drifted["release_date"])
-    after = (
-        int(((dates >= pd.Timestamp(drift_at)) & (dates < pd.Timestamp(first))).sum())
-        if first
-        else None
-    )
+    first_alarm = first_flag(drifted, [d for d, alarm, _ in drift_checks if alarm], drift_at)
+    process_only = drifted[drifted["platform_id"] != DRIFT_PLATFORM[0]]
+    process_checks = checks(process_only, champion, drift_at, end, step, config)
+    process_alarm = first_flag(process_only, [d for d, a, _ in process_checks if a], drift_at)
+    process_warning = first_flag(process_only, [d for d, _, w in process_checks if w], drift_at)
 
     retrain_config = replace(RetrainConfig().train_config(), baselines=False)
     _, run = train_champion(drifted, drift_oracle, registry, retrain_config)  # as retrain does
@@ -136,10 +152,14 @@ def run_scenario(seed: int, drift_at: date, step: int, config: DriftConfig, work
     return ScenarioResult(
         seed=seed,
         stable_checks=len(stable_checks),
-        stable_false_alarms=sum(alarm for _, alarm in stable_checks),
+        stable_false_alarms=sum(alarm for _, alarm, _ in stable_checks),
         drift_checks=len(drift_checks),
-        first_alarm_date=str(first) if first else None,
-        releases_after_change_at_first_alarm=after,
+        first_alarm_date=first_alarm[0],
+        releases_after_change_at_first_alarm=first_alarm[1],
+        process_only_first_alarm_date=process_alarm[0],
+        process_only_releases_at_first_alarm=process_alarm[1],
+        process_only_first_warning_date=process_warning[0],
+        process_only_releases_at_first_warning=process_warning[1],
         post_change_test_releases=len(test),
         stale_champion_roc_auc=fast_auc(y, score_rows(test, champion).probability),
         retrained_roc_auc=fast_auc(y, score_rows(test, challenger).probability),
@@ -170,7 +190,11 @@ def main() -> int:
         print(
             f"seed {r.seed}: stable world {r.stable_false_alarms}/{r.stable_checks} checks "
             f"alarmed ({rate:.1%}); drift world first alarm {r.first_alarm_date} after "
-            f"{r.releases_after_change_at_first_alarm} post-change releases; post-change test "
+            f"{r.releases_after_change_at_first_alarm} post-change releases; process change "
+            f"alone: first alarm {r.process_only_first_alarm_date} after "
+            f"{r.process_only_releases_at_first_alarm}, first warning "
+            f"{r.process_only_first_warning_date} after "
+            f"{r.process_only_releases_at_first_warning}; post-change test "
             f"slice ({r.post_change_test_releases} releases) ROC-AUC: retrained "
             f"{r.retrained_roc_auc:.3f}, stale champion {r.stale_champion_roc_auc:.3f}, "
             f"oracle {r.oracle_roc_auc:.3f}"
