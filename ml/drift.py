@@ -6,8 +6,10 @@ reference (the releases of its train and validation date range) in three ways:
 - **features**: one two-sample test per model feature - Kolmogorov-Smirnov for windows
   under `large_window` releases, Wasserstein distance (standardised) from there on, a
   chi-squared statistic for categorical features. Every statistic's threshold comes from
-  a permutation test at this window size (scipy computes the statistics), so binary and
-  tied features are calibrated too.
+  a permutation test at this window size, so binary and tied features are calibrated too.
+  numpy computes each statistic for all permutations at once (~4x faster than one scipy
+  call per permutation); a test checks them against scipy's ks_2samp,
+  wasserstein_distance and chi2_contingency.
 - **predictions**: the same test on the champion's calibrated probabilities.
 - **performance** on the window's labelled releases (never training rows), each against
   the champion's validation slice, whose own uncertainty counts too: ROC-AUC (two-sample
