@@ -34,12 +34,36 @@ _ALPHA = click.option(
     show_default=True,
     help="False-alarm rate per check, across all tests (Holm).",
 )
+_AUC_MARGIN = click.option(
+    "--auc-margin",
+    type=click.FloatRange(min=0.0, max=0.5),
+    default=0.05,
+    show_default=True,
+    help="ROC-AUC drop below the champion's validation ROC-AUC that is tolerated.",
+)
+_CALIBRATION_MARGIN = click.option(
+    "--calibration-margin",
+    type=click.FloatRange(min=1.0, max=10.0),
+    default=1.5,
+    show_default=True,
+    help="Calibration-in-the-large shift (a factor on the odds, either way, against the "
+    "validation slice) that is tolerated; 1 tolerates none.",
+)
 
 
-def _drift_config(window: int, alpha: float):
+def _drift_options(command):
+    """The drift check's options, shared by `drift` and `pipeline`."""
+    for option in (_CALIBRATION_MARGIN, _AUC_MARGIN, _ALPHA, _WINDOW):
+        command = option(command)
+    return command
+
+
+def _drift_config(window: int, alpha: float, auc_margin: float, calibration_margin: float):
     from ml.drift import DriftConfig
 
-    return DriftConfig(window=window, alpha=alpha)
+    return DriftConfig(
+        window=window, alpha=alpha, auc_margin=auc_margin, calibration_margin=calibration_margin
+    )
 
 
 def _drift_text(report) -> str:
@@ -66,12 +90,13 @@ def _drift_text(report) -> str:
 @click.command()
 @_DUCKDB
 @_REGISTRY
-@_WINDOW
-@_ALPHA
+@_drift_options
 @click.option("--no-record", is_flag=True, help="Do not append to ml.drift_history.")
 @_JSON
 @_handle_errors
-def drift(duckdb_path, registry_dir, window, alpha, no_record, as_json) -> None:
+def drift(
+    duckdb_path, registry_dir, window, alpha, auc_margin, calibration_margin, no_record, as_json
+) -> None:
     """Compare the newest releases' features, predictions and (where labelled) performance
     with the champion's training reference; append the result to ml.drift_history.
 
@@ -79,9 +104,8 @@ def drift(duckdb_path, registry_dir, window, alpha, no_record, as_json) -> None:
     """
     from ml.workflow import check_drift
 
-    report = check_drift(
-        _duckdb(duckdb_path), _registry(registry_dir), _drift_config(window, alpha), not no_record
-    )
+    config = _drift_config(window, alpha, auc_margin, calibration_margin)
+    report = check_drift(_duckdb(duckdb_path), _registry(registry_dir), config, not no_record)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else _drift_text(report))
     if report.drifted:
         raise SystemExit(EXIT_DRIFT)
@@ -133,11 +157,12 @@ def retrain(duckdb_path, raw_dir, registry_dir, margin, half_life_days, as_json)
 @_DUCKDB
 @_RAW_DIR
 @_REGISTRY
-@_WINDOW
-@_ALPHA
+@_drift_options
 @_JSON
 @_handle_errors
-def pipeline(duckdb_path, raw_dir, registry_dir, window, alpha, as_json) -> None:
+def pipeline(
+    duckdb_path, raw_dir, registry_dir, window, alpha, auc_margin, calibration_margin, as_json
+) -> None:
     """The scheduled flow: dbt build -> drift -> retrain if drifted -> score -> rebuild
     what reads the scores. Idempotent: without new data a second run changes nothing but
     the drift history."""
@@ -162,7 +187,8 @@ def pipeline(duckdb_path, raw_dir, registry_dir, window, alpha, as_json) -> None
         summary["trained_first_champion"] = train_from_warehouse(
             duckdb_path, raw_dir, registry
         ).version
-    report = check_drift(duckdb_path, registry, _drift_config(window, alpha))
+    config = _drift_config(window, alpha, auc_margin, calibration_margin)
+    report = check_drift(duckdb_path, registry, config)
     summary["drift"] = report.drifted
     summary["drifted_checks"] = [c.name for c in report.checks if c.drifted and c.votes]
     summary["drift_warnings"] = report.warnings

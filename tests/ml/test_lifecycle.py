@@ -56,6 +56,18 @@ def test_drift_exit_codes(registry_copy: Path, warehouse_copy: Path, tmp_path: P
     assert missing.exit_code == 3
 
 
+def test_drift_options_default_to_the_drift_config_and_reject_bad_margins() -> None:
+    from ml.cli_lifecycle import _drift_config, drift, pipeline
+    from ml.drift import DriftConfig
+
+    names = ("window", "alpha", "auc_margin", "calibration_margin")
+    for command in (drift, pipeline):
+        defaults = {p.name: p.default for p in command.params}
+        assert _drift_config(**{n: defaults[n] for n in names}) == DriftConfig()
+    bad = _invoke("drift", "--calibration-margin", "0.8")
+    assert bad.exit_code == 2 and "--calibration-margin" in bad.output
+
+
 def test_retrain_keeps_the_champion_below_the_margin_and_records_why(
     registry_copy: Path, ml_warehouse: Path, ml_world: Path
 ) -> None:
