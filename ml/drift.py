@@ -7,7 +7,7 @@ reference (the releases of its train and validation date range) in three ways:
   under `large_window` releases, Wasserstein distance (standardised) from there on, a
   chi-squared statistic for categorical features. Every statistic's threshold comes from
   a permutation test at this window size, so binary and tied features are calibrated too.
-  numpy computes each statistic for all permutations at once (~4x faster than one scipy
+  numpy computes each statistic for all permutations at once (KS: ~4x faster than one scipy
   call per permutation); a test checks them against scipy's ks_2samp,
   wasserstein_distance and chi2_contingency.
 - **predictions**: the same test on the champion's calibrated probabilities.
