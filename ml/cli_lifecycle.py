@@ -52,7 +52,8 @@ _CALIBRATION_MARGIN = click.option(
 
 
 def _drift_options(command):
-    """The drift check's options, shared by `drift` and `pipeline`."""
+    """The drift check's options (`_drift_config`'s arguments), shared by `drift` and
+    `pipeline`."""
     for option in (_CALIBRATION_MARGIN, _AUC_MARGIN, _ALPHA, _WINDOW):
         command = option(command)
     return command
@@ -94,9 +95,7 @@ def _drift_text(report) -> str:
 @click.option("--no-record", is_flag=True, help="Do not append to ml.drift_history.")
 @_JSON
 @_handle_errors
-def drift(
-    duckdb_path, registry_dir, window, alpha, auc_margin, calibration_margin, no_record, as_json
-) -> None:
+def drift(duckdb_path, registry_dir, no_record, as_json, **drift_options) -> None:
     """Compare the newest releases' features, predictions and (where labelled) performance
     with the champion's training reference; append the result to ml.drift_history.
 
@@ -104,7 +103,7 @@ def drift(
     """
     from ml.workflow import check_drift
 
-    config = _drift_config(window, alpha, auc_margin, calibration_margin)
+    config = _drift_config(**drift_options)
     report = check_drift(_duckdb(duckdb_path), _registry(registry_dir), config, not no_record)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else _drift_text(report))
     if report.drifted:
@@ -160,9 +159,7 @@ def retrain(duckdb_path, raw_dir, registry_dir, margin, half_life_days, as_json)
 @_drift_options
 @_JSON
 @_handle_errors
-def pipeline(
-    duckdb_path, raw_dir, registry_dir, window, alpha, auc_margin, calibration_margin, as_json
-) -> None:
+def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> None:
     """The scheduled flow: dbt build -> drift -> retrain if drifted -> score -> rebuild
     what reads the scores. Idempotent: without new data a second run changes nothing but
     the drift history."""
@@ -187,8 +184,7 @@ def pipeline(
         summary["trained_first_champion"] = train_from_warehouse(
             duckdb_path, raw_dir, registry
         ).version
-    config = _drift_config(window, alpha, auc_margin, calibration_margin)
-    report = check_drift(duckdb_path, registry, config)
+    report = check_drift(duckdb_path, registry, _drift_config(**drift_options))
     summary["drift"] = report.drifted
     summary["drifted_checks"] = [c.name for c in report.checks if c.drifted and c.votes]
     summary["drift_warnings"] = report.warnings

@@ -211,8 +211,8 @@ def calibration_shift_p_value(
     the champion's validation slice (where its calibrator was fitted) and the window? The
     statistic is the difference of the two log(observed / expected) ratios. Its null
     distribution is simulated with labels drawn from the predicted probabilities, the
-    window's shifted by exactly log(margin) in the log-odds (up, then down: the boundary of
-    the tolerated shifts), so small counts and the calibrator's own estimation error are
+    window's odds multiplied by exactly `margin` (then divided: the boundaries of the
+    tolerated shifts), so small counts and the calibrator's own estimation error are
     accounted for. Returns the statistic and its two-sided p-value (margin 1: no tolerance)."""
 
     def log_ratio(observed, p: np.ndarray):
@@ -221,14 +221,13 @@ def calibration_shift_p_value(
     def simulate(p: np.ndarray) -> np.ndarray:
         return (rng.random((simulations, len(p))) < p).sum(axis=1)
 
-    def shifted(p: np.ndarray, log_odds: float) -> np.ndarray:
-        odds_factor = np.exp(log_odds)
-        return p * odds_factor / (p * odds_factor + 1 - p)
+    def odds_times(p: np.ndarray, factor: float) -> np.ndarray:
+        return p * factor / (p * factor + 1 - p)
 
     observed = log_ratio(y_win.sum(), p_win) - log_ratio(y_val.sum(), p_val)
     tails = []
     for sign in (1, -1):
-        null = log_ratio(simulate(shifted(p_win, sign * np.log(margin))), p_win) - log_ratio(
+        null = log_ratio(simulate(odds_times(p_win, margin**sign)), p_win) - log_ratio(
             simulate(p_val), p_val
         )
         tails.append(np.sum(sign * (null - observed) >= -1e-12))
