@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ml.cli_options import Group
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 from ml.generate import ConfigError, WorldConfig
 
@@ -41,7 +42,7 @@ class ISODate(click.ParamType):
             self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="patch-stability-analytics")
 def main() -> None:
     """Predict which firmware patches will regress the fleet, before they ship."""

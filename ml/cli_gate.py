@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ml.cli_options import DUCKDB_OPTION
+from ml.cli_options import DUCKDB_OPTION, Command
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 
 EXIT_BLOCKED = 1
@@ -26,7 +26,7 @@ def _probability(ctx, param, value):
     return value
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("input_arg", metavar="[INPUT]", required=False)
 @click.option(
     "--input",

@@ -7,6 +7,7 @@ from typing import NoReturn
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
 
 
 class PatchriskError(Exception):
