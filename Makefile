@@ -49,7 +49,7 @@ screenshot: setup
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 	rm -rf $(SCREENSHOTS) && mkdir -p $(SCREENSHOTS)
 	profile=$$(mktemp -d) && trap 'rm -rf "$$profile"' EXIT && \
-	for id in $$($(BIN)/python -c 'from ml.report_html import SECTIONS; print(*dict(SECTIONS))'); do \
+	for id in $$($(BIN)/python -c 'from ml.report.html import SECTIONS; print(*dict(SECTIONS))'); do \
 	  timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
 	    --no-first-run --no-default-browser-check --user-data-dir="$$profile" \
 	    --window-size=1400,$(SCREENSHOT_HEIGHT) --screenshot=$(SCREENSHOTS)/$$id.png \

@@ -91,7 +91,7 @@ def write_candidates(duckdb_path: Path, folder: Path, sizes: list[int], seed: in
     import duckdb
     import numpy as np
 
-    from ml.gate_input import INPUT_COLUMNS
+    from ml.gate.candidates import INPUT_COLUMNS
 
     with duckdb.connect(str(duckdb_path), read_only=True) as con:
         releases = con.execute(
@@ -120,8 +120,8 @@ def write_candidates(duckdb_path: Path, folder: Path, sizes: list[int], seed: in
 
 
 def main() -> None:
-    from ml.registry import CLASSIFIER_FILE, Registry
-    from ml.warehouse import default_duckdb_path
+    from ml.modeling.registry import CLASSIFIER_FILE, Registry
+    from ml.warehouse.dbt import default_duckdb_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, default=None, help="warehouse (built)")
@@ -180,8 +180,8 @@ def main() -> None:
                 samples[key].append(run_once(cmd))
 
         # the gate's own split of the 10k run (in-process, after imports)
-        from ml.gate import run_gate
-        from ml.gate_input import load_candidates
+        from ml.gate.candidates import load_candidates
+        from ml.gate.scoring import run_gate
 
         started = time.perf_counter()
         candidates = load_candidates(str(files[10000]))

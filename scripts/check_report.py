@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ml.report_html import SECTIONS, problems
+from ml.report.html import SECTIONS, problems
 
 MIN_BYTES = 8_000  # a rendered section with text and a table or figure is far larger
 MIN_COLOURS = 16  # a blank or error page has a handful

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from ml.generate import WorldConfig  # noqa: E402
 from ml.generate.world import generate_world  # noqa: E402
-from ml.mart import read_feature_mart, read_oracle  # noqa: E402
-from ml.train import TrainConfig, run_training  # noqa: E402
-from ml.warehouse import BuildConfig, run_dbt  # noqa: E402
+from ml.modeling.train import TrainConfig, run_training  # noqa: E402
+from ml.warehouse.dbt import BuildConfig, run_dbt  # noqa: E402
+from ml.warehouse.marts import read_feature_mart, read_oracle  # noqa: E402
 
 DEFAULT_SEEDS = (1, 2, 3)
 MAX_GAP = 0.04

@@ -35,18 +35,18 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ml.drift import DriftConfig, detect_drift  # noqa: E402
-from ml.evaluate import fast_auc  # noqa: E402
-from ml.features import class_labels  # noqa: E402
 from ml.generate import WorldConfig  # noqa: E402
 from ml.generate.config import DRIFT_PLATFORM  # noqa: E402
 from ml.generate.world import generate_world  # noqa: E402
-from ml.mart import read_feature_mart, read_oracle  # noqa: E402
-from ml.registry import Registry, training_metadata  # noqa: E402
-from ml.score import score_rows  # noqa: E402
-from ml.train import TrainConfig, run_training  # noqa: E402
-from ml.warehouse import BuildConfig, run_dbt  # noqa: E402
-from ml.workflow import RetrainConfig  # noqa: E402
+from ml.modeling.evaluate import fast_auc  # noqa: E402
+from ml.modeling.features import class_labels  # noqa: E402
+from ml.modeling.registry import Registry, training_metadata  # noqa: E402
+from ml.modeling.score import score_rows  # noqa: E402
+from ml.modeling.train import TrainConfig, run_training  # noqa: E402
+from ml.operations.drift import DriftConfig, detect_drift  # noqa: E402
+from ml.operations.lifecycle import RetrainConfig  # noqa: E402
+from ml.warehouse.dbt import BuildConfig, run_dbt  # noqa: E402
+from ml.warehouse.marts import read_feature_mart, read_oracle  # noqa: E402
 
 LABEL_DELAY_DAYS = 14  # dbt var observation_window_days
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.cli_gate import main
+from ml.cli.gate import main
 
 if __name__ == "__main__":
     main(prog_name="risk_gate.py")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ml.registry import Registry
-from ml.warehouse import PROJECT_DIR, REPO_ROOT
-from ml.workflow import score_warehouse
+from ml.modeling.registry import Registry
+from ml.operations.lifecycle import score_warehouse
+from ml.warehouse.dbt import PROJECT_DIR, REPO_ROOT
 
 BIN = Path(sys.executable).parent
 

@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ml.warehouse import BuildConfig, build, read_table, run_dbt
+from ml.warehouse.dbt import BuildConfig, build, read_table, run_dbt
 from tests.dbt.test_warehouse import MARTS, assert_built, read_mart
 
 INCREMENTAL = {  # incremental models and a sort key that makes their rows comparable

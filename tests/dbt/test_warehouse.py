@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml.warehouse import BuildConfig, BuildResult, build, quarantine_counts, read_table, run_dbt
+from ml.warehouse.dbt import BuildConfig, BuildResult, build, quarantine_counts, read_table, run_dbt
 
 MARTS = {
     "dim_device_models": ["device_model_id"],

@@ -15,8 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ml.cli import main
-from ml.gate_input import INPUT_COLUMNS
-from tests.ml.conftest import ml_warehouse, ml_world, trained_registry  # noqa: F401
+from ml.gate.candidates import INPUT_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class GateWorld:
 
 
 @pytest.fixture(scope="session")
-def gate_world(ml_warehouse: Path, trained_registry: Path, ml_world: Path) -> GateWorld:  # noqa: F811
+def gate_world(ml_warehouse: Path, trained_registry: Path, ml_world: Path) -> GateWorld:
     with duckdb.connect(str(ml_warehouse), read_only=True) as con:
         as_of = con.execute(
             "select min(context_date) - 1 from marts.fct_platform_daily_context "

@@ -11,8 +11,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from ml.gate import SCHEMA_VERSION
-from ml.gate_input import load_candidates
+from ml.gate.candidates import load_candidates
+from ml.gate.scoring import SCHEMA_VERSION
 from tests.gate.conftest import REPO_ROOT_FOR_TESTS, GateWorld, run, write_csv, write_json
 
 TOP_KEYS = {
@@ -256,8 +256,8 @@ def test_gate_path_imports_no_training_code(gate_world: GateWorld, patches: Path
         f"    main({gate_world.args(str(patches))!r})\n"
         "except SystemExit as exc:\n"
         "    code = exc.code\n"
-        "heavy = [m for m in ('sklearn', 'scipy.optimize', 'ml.train', 'ml.evaluate',"
-        " 'ml.generate.world', 'dbt') if m in sys.modules]\n"
+        "heavy = [m for m in ('sklearn', 'scipy.optimize', 'ml.modeling.train',"
+        " 'ml.modeling.evaluate', 'ml.generate.world', 'dbt') if m in sys.modules]\n"
         "print(code, heavy, file=sys.stderr)\n"
     )
     proc = subprocess.run(

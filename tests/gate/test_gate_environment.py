@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ml.registry import CLASSIFIER_FILE
-from ml.warehouse import DBT_MAIN, REPO_ROOT, BuildConfig, dbt_args, dbt_env
+from ml.modeling.registry import CLASSIFIER_FILE
+from ml.warehouse.dbt import DBT_MAIN, REPO_ROOT, BuildConfig, dbt_args, dbt_env
 from tests.gate.conftest import GateWorld, assert_one_line_error, run, write_csv
 
 HOLD_LOCK = """

@@ -11,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml.features import build_features
-from ml.gate import gate_mart, read_only_warehouse
-from ml.gate_input import load_candidates
-from ml.mart import read_feature_mart
-from ml.registry import Registry
-from ml.score import score_mart
+from ml.gate.candidates import load_candidates
+from ml.gate.scoring import gate_mart
+from ml.modeling.features import build_features
+from ml.modeling.registry import Registry
+from ml.modeling.score import score_mart
+from ml.warehouse.marts import read_feature_mart
+from ml.warehouse.readers import read_only_warehouse
 from tests.gate.conftest import GateWorld, run
 
 LABELS = ("is_label_available", "is_regression", "post_release_errors_per_10k_device_days")

@@ -1,4 +1,4 @@
-"""ml.release_attributes on the edge cases the generator never produces (the parity test
+"""ml.gate.release_attributes on the edge cases the generator never produces (the parity test
 covers the rest against dbt): empty component lists, zero files, version bumps."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from ml.release_attributes import (
+from ml.gate.release_attributes import (
     ATTRIBUTE_COLUMNS,
     component_count,
     derive_release_attributes,
@@ -95,7 +95,7 @@ def test_version_parts_take_split_part_positions() -> None:
 def test_components_are_the_dbt_var() -> None:
     import yaml
 
-    from ml.release_attributes import COMPONENTS
+    from ml.gate.release_attributes import COMPONENTS
 
     project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())
     assert tuple(project["vars"]["firmware_components"]) == COMPONENTS

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from ml.registry import Registry
-from ml.warehouse import BuildConfig, run_dbt
-from ml.workflow import check_drift, score_warehouse
-from tests.ml.conftest import ml_warehouse, ml_world, trained_registry  # noqa: F401
+from ml.modeling.registry import Registry
+from ml.operations.lifecycle import check_drift, score_warehouse
+from ml.warehouse.dbt import BuildConfig, run_dbt
 
 
 @pytest.fixture(scope="session")
 def report_warehouse(
-    ml_warehouse: Path,  # noqa: F811
-    ml_world: Path,  # noqa: F811
-    trained_registry: Path,  # noqa: F811
+    ml_warehouse: Path,
+    ml_world: Path,
+    trained_registry: Path,
     tmp_path_factory,
 ) -> Path:
     """A copy of the ML warehouse, scored by the champion, with one drift check, and the

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ml.cli import main
-from ml.registry import Registry
-from ml.report_html import SECTIONS, problems
+from ml.modeling.registry import Registry
+from ml.report.html import SECTIONS, problems
 
 
 def run(*args: str) -> Result:

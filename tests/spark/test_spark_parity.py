@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ml.warehouse import BuildConfig, BuildResult, build
+from ml.warehouse.dbt import BuildConfig, BuildResult, build
 
 pytestmark = pytest.mark.spark
 REL_TOLERANCE = 1e-6  # float sums: the engines may aggregate in a different order

@@ -1,0 +1,54 @@
+"""`patchrisk export`: write every public mart as Parquet for BI tools (over ml.warehouse.export).
+
+Exit codes: 0 success, 2 bad input or usage, 3 environment failure (no warehouse, a
+warehouse locked by a writer, an unwritable folder).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ml.cli.options import DUCKDB_OPTION
+from ml.errors import EXIT_FAILURE, PatchriskError, fail
+
+
+@click.command()
+@DUCKDB_OPTION
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("warehouse/exports"),
+    show_default=True,
+    help="Folder to write <mart>.parquet into (replaced whole).",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a writer (a dbt build) to release the warehouse.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the exported marts as JSON.")
+def export(duckdb_path, out_dir, lock_timeout, as_json) -> None:
+    """Export every public mart (schema marts) to OUT/<mart>.parquet.
+
+    Reads the warehouse read-only in one snapshot and replaces OUT atomically.
+    """
+    from ml.warehouse.dbt import default_duckdb_path
+    from ml.warehouse.export import export_marts
+
+    try:
+        exported = export_marts(duckdb_path or default_duckdb_path(), out_dir, lock_timeout)
+    except PatchriskError as exc:
+        fail(str(exc), exc.exit_code)
+    except Exception as exc:  # never a traceback
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    if as_json:
+        click.echo(json.dumps([m.as_dict() for m in exported], indent=2))
+    else:
+        rows = sum(m.rows for m in exported)
+        click.echo(f"exported {len(exported)} marts ({rows:,} rows) to {out_dir}")

@@ -1,0 +1,224 @@
+"""`patchrisk gate`: the CI risk gate (a thin click layer over ml.gate.scoring).
+
+Exit codes: 0 every patch passes (review passes unless --fail-on review), 1 at least one
+patch fails the gate, 2 bad input or usage, 3 environment failure. Heavy imports (pandas,
+DuckDB, CatBoost) happen inside the command so that `--help` stays instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ml.cli.options import DUCKDB_OPTION, Command
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
+
+EXIT_BLOCKED = 1
+
+
+def _probability(ctx, param, value):
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise click.BadParameter(f"{value} is not a probability in [0, 1]")
+    return value
+
+
+@click.command(cls=Command)
+@click.argument("input_arg", metavar="[INPUT]", required=False)
+@click.option(
+    "--input",
+    "-i",
+    "input_path",
+    metavar="FILE",
+    help="Candidate patches, CSV or JSON ('-' = stdin); same as the INPUT argument.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "csv", "json"]),
+    default="auto",
+    show_default=True,
+    help="Input format (auto: by extension, else by content).",
+)
+@click.option(
+    "--release",
+    "releases",
+    multiple=True,
+    metavar="RELEASE_ID",
+    help="Score releases already in the warehouse (e.g. ares-4.2.0); repeat or comma-separate.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text", "junit", "markdown"]),
+    default="json",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to FILE instead of stdout.",
+)
+@DUCKDB_OPTION
+@click.option(
+    "--registry",
+    "registry_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Model registry folder [default: $PATCHRISK_REGISTRY_DIR or models_artifacts/].",
+)
+@click.option("--model", default="champion", show_default=True, help="Version or alias.")
+@click.option(
+    "--review-threshold",
+    type=float,
+    default=None,
+    callback=_probability,
+    help="Review from this calibrated probability [default: the model's].",
+)
+@click.option(
+    "--block-threshold",
+    type=float,
+    default=None,
+    callback=_probability,
+    help="Block from this calibrated probability [default: the model's].",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["block", "review"]),
+    default="block",
+    show_default=True,
+    help="The least severe decision that fails the gate (exit 1).",
+)
+@click.option(
+    "--backtest",
+    is_flag=True,
+    help="Score the input's versions as of their planned dates even if already released "
+    "(what the gate would have said); skips the released / latest-release checks.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for a warehouse locked by a writer (dbt build) before exit 3.",
+)
+def gate(
+    input_arg,
+    input_path,
+    input_format,
+    releases,
+    fmt,
+    output,
+    duckdb_path,
+    registry_dir,
+    model,
+    review_threshold,
+    block_threshold,
+    fail_on,
+    backtest,
+    lock_timeout,
+) -> None:
+    """Score candidate patches and decide pass / review / block before they ship.
+
+    INPUT is a CSV or JSON file of candidate patches ('-' reads stdin; schema in the README).
+    Exit 0: all pass; 1: a patch fails the gate; 2: bad input or usage; 3: environment
+    failure (no warehouse, no champion, a model hash mismatch, a locked warehouse).
+    """
+    if input_arg and input_path:
+        raise click.UsageError("give the input either as INPUT or as --input, not both")
+    source = input_arg or input_path
+    release_ids = [r.strip() for value in releases for r in value.split(",") if r.strip()]
+    if source and release_ids:
+        raise click.UsageError("give either an input file or --release, not both")
+    if not source and not release_ids:
+        raise click.UsageError("nothing to gate: give an input file (or '-') or --release IDs")
+    if release_ids and backtest:
+        raise click.UsageError("--release always scores as of the release date; drop --backtest")
+    if len(set(release_ids)) != len(release_ids):
+        dup = next(r for r in release_ids if release_ids.count(r) > 1)
+        fail(f"--release {dup} is given twice", EXIT_BAD_INPUT)
+    try:
+        document = _run(
+            source,
+            input_format,
+            release_ids,
+            duckdb_path,
+            registry_dir,
+            model,
+            review_threshold,
+            block_threshold,
+            fail_on,
+            backtest,
+            lock_timeout,
+        )
+    except Exception as exc:  # never a traceback, never a pass on error
+        from ml.errors import PatchriskError
+
+        if isinstance(exc, PatchriskError):
+            fail(str(exc), exc.exit_code)
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    from ml.gate.reports import RENDERERS
+
+    text = RENDERERS[fmt](document)
+    if output is None:
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except OSError as exc:  # a closed pipe: the report did not arrive, so not a pass
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - quiet exit-time flush
+            fail(f"cannot write the report to stdout: {exc.strerror or exc}", EXIT_FAILURE)
+    else:
+        try:
+            output.write_text(text)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
+        click.echo(_summary_line(document), err=True)
+    sys.exit(document["exit_code"])
+
+
+def _summary_line(document: dict) -> str:
+    from ml.gate.reports import _headline
+
+    return _headline(document)
+
+
+def _run(
+    source,
+    input_format,
+    release_ids,
+    duckdb_path,
+    registry_dir,
+    model,
+    review_threshold,
+    block_threshold,
+    fail_on,
+    backtest,
+    lock_timeout,
+) -> dict:
+    from ml.gate.candidates import load_candidates
+    from ml.gate.scoring import GateSettings, run_gate
+    from ml.warehouse.dbt import default_duckdb_path
+
+    candidates = load_candidates(source, input_format) if source else None
+    report = run_gate(
+        candidates=candidates,
+        release_ids=release_ids or None,
+        duckdb_path=duckdb_path or default_duckdb_path(),
+        registry_dir=registry_dir,
+        model_name=model,
+        settings=GateSettings(review_threshold, block_threshold, fail_on),
+        backtest=backtest,
+        lock_timeout=lock_timeout,
+    )
+    return report.to_json()
+
+
+def main(argv: list[str] | None = None, prog_name: str | None = None) -> None:
+    """Run the gate command on its own (scripts/risk_gate.py)."""
+    gate.main(args=argv, prog_name=prog_name)

@@ -1,0 +1,394 @@
+"""The model registry on disk (`models_artifacts/`).
+
+Layout::
+
+    models_artifacts/
+      v0001/                  one folder per version, never modified once written
+        classifier.cbm        CatBoost native format (never pickle)
+        regressor.cbm
+        linear_base.json      the logistic regression the classifier is boosted from
+        metadata.json         features, calibration, thresholds, metrics, SHA-256 of each file
+      aliases.json            {"champion": "v0001", "challenger": "v0002"}, replaced atomically
+      alias_history.jsonl     append-only: one JSON line per alias change
+
+A version is written into a temporary folder inside the registry and renamed into place
+in one step, so a crash never leaves a half-written version behind. Loading verifies
+every file's SHA-256 against the metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from catboost import CatBoostClassifier, CatBoostRegressor
+
+from ml.errors import BadInputError, EnvironmentFailure, IntegrityError
+from ml.modeling.calibration import Calibrator
+from ml.modeling.decision import CostMatrix, Thresholds
+from ml.modeling.features import FeatureSpec
+from ml.modeling.linear_base import LinearBase
+from ml.warehouse.dbt import REPO_ROOT
+
+ALIASES = ("champion", "challenger")
+ALIASES_FILE = "aliases.json"
+HISTORY_FILE = "alias_history.jsonl"
+METADATA_FILE = "metadata.json"
+CLASSIFIER_FILE = "classifier.cbm"
+REGRESSOR_FILE = "regressor.cbm"
+LINEAR_BASE_FILE = "linear_base.json"
+_VERSION = re.compile(r"^v(\d{4,})$")
+
+
+def default_registry_dir() -> Path:
+    """$PATCHRISK_REGISTRY_DIR, else models_artifacts/ in the repo."""
+    env = os.environ.get("PATCHRISK_REGISTRY_DIR")
+    return Path(env) if env else REPO_ROOT / "models_artifacts"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temp file beside `path`, fsync, then os.replace."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class LoadedModel:
+    """A verified registry version, ready to score."""
+
+    version: str
+    classifier: CatBoostClassifier
+    linear_base: LinearBase  # the classifier's trees add to its log-odds
+    regressor: CatBoostRegressor
+    metadata: dict
+
+    @property
+    def spec(self) -> FeatureSpec:
+        f = self.metadata["features"]
+        return FeatureSpec(
+            features=tuple(f["names"]),
+            categorical=tuple(f["categorical"]),
+            required_mart_columns=tuple(f["required_mart_columns"]),
+        )
+
+    @property
+    def calibrator(self) -> Calibrator:
+        return Calibrator.from_json(self.metadata["calibration"])
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds.from_json(self.metadata["thresholds"])
+
+    @property
+    def cost(self) -> CostMatrix:
+        return CostMatrix.from_json(self.metadata["cost_matrix"])
+
+    @property
+    def regressor_target(self) -> str:
+        return self.metadata["regressor"]["target"]
+
+
+class Registry:
+    """Versions, aliases and alias history under one folder."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else default_registry_dir()
+
+    # ---- versions -------------------------------------------------------------------
+    def versions(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir() if p.is_dir() and _VERSION.match(p.name)]
+        return sorted(found, key=lambda v: int(v[1:]))
+
+    def _next_version(self) -> str:
+        versions = self.versions()
+        return f"v{(int(versions[-1][1:]) + 1 if versions else 1):04d}"
+
+    def save(
+        self,
+        classifier: CatBoostClassifier,
+        regressor: CatBoostRegressor,
+        metadata: dict,
+        *,
+        linear_base: LinearBase,
+    ) -> str:
+        """Write a new version atomically and return its name."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=self.root))
+            tmp.chmod(0o755)  # mkdtemp makes it private; versions are shared artifacts
+        except OSError as exc:
+            raise EnvironmentFailure(f"cannot write the registry {self.root}: {exc}") from exc
+        try:
+            classifier.save_model(str(tmp / CLASSIFIER_FILE), format="cbm")
+            regressor.save_model(str(tmp / REGRESSOR_FILE), format="cbm")
+            (tmp / LINEAR_BASE_FILE).write_text(json.dumps(linear_base.to_json(), indent=2))
+            files = {
+                name: sha256_file(tmp / name)
+                for name in (CLASSIFIER_FILE, LINEAR_BASE_FILE, REGRESSOR_FILE)
+            }
+            for _ in range(100):
+                version = self._next_version()
+                meta = {"version": version, **metadata, "files": files}
+                (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=False))
+                try:
+                    os.rename(tmp, self.root / version)  # atomic; fails if it exists
+                    return version
+                except OSError:
+                    if not (self.root / version).exists():
+                        raise
+            raise EnvironmentFailure("could not allocate a registry version")
+        except OSError as exc:
+            raise EnvironmentFailure(f"cannot write the registry {self.root}: {exc}") from exc
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def resolve(self, name: str) -> str:
+        """A version name, or an alias resolved to one."""
+        if name in ALIASES:
+            version = self.aliases().get(name)
+            if version is None:
+                raise BadInputError(f"no model has the alias {name!r} in {self.root}")
+            return version
+        if name not in self.versions():
+            raise BadInputError(f"no model version {name!r} in {self.root}")
+        return name
+
+    def metadata(self, name: str) -> dict:
+        version = self.resolve(name)
+        path = self.root / version / METADATA_FILE
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise IntegrityError(f"unreadable metadata {path}: {exc}") from exc
+
+    def verify(self, name: str) -> dict:
+        """Metadata of a version whose files all match their recorded SHA-256."""
+        meta = self.metadata(name)
+        folder = self.root / meta["version"]
+        for file, expected in meta["files"].items():
+            path = folder / file
+            if not path.is_file():
+                raise IntegrityError(f"{path} is missing")
+            actual = sha256_file(path)
+            if actual != expected:
+                raise IntegrityError(
+                    f"{path} has SHA-256 {actual[:12]}..., metadata says {expected[:12]}..."
+                )
+        return meta
+
+    def load(self, name: str = "champion") -> LoadedModel:
+        """Verify and load a version (or alias) for scoring."""
+        meta = self.verify(name)
+        if LINEAR_BASE_FILE not in meta["files"]:
+            raise IntegrityError(
+                f"model {meta['version']} predates the linear base its classifier is boosted "
+                f"from (no {LINEAR_BASE_FILE}): retrain it with patchrisk train"
+            )
+        folder = self.root / meta["version"]
+        classifier = CatBoostClassifier()
+        classifier.load_model(str(folder / CLASSIFIER_FILE), format="cbm")
+        linear_base = LinearBase.from_json(json.loads((folder / LINEAR_BASE_FILE).read_text()))
+        regressor = CatBoostRegressor()
+        regressor.load_model(str(folder / REGRESSOR_FILE), format="cbm")
+        return LoadedModel(meta["version"], classifier, linear_base, regressor, meta)
+
+    # ---- aliases --------------------------------------------------------------------
+    def aliases(self) -> dict[str, str]:
+        path = self.root / ALIASES_FILE
+        if not path.is_file():
+            return {}
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise IntegrityError(f"unreadable {path}: {exc}") from exc
+
+    def history(self) -> list[dict]:
+        path = self.root / HISTORY_FILE
+        if not path.is_file():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def _append_history(self, event: dict) -> None:
+        with open(self.root / HISTORY_FILE, "a") as fh:
+            fh.write(json.dumps(event) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _set_alias(
+        self,
+        alias: str,
+        version: str | None,
+        action: str,
+        reason: str,
+        evidence: dict | None = None,
+    ) -> dict:
+        aliases = self.aliases()
+        event = {
+            "at": _now(),
+            "action": action,
+            "alias": alias,
+            "version": version,
+            "previous": aliases.get(alias),
+            "reason": reason,
+            **({"evidence": evidence} if evidence is not None else {}),
+        }
+        self._append_history(event)  # append-only log first
+        if version is None:
+            aliases.pop(alias, None)
+        else:
+            aliases[alias] = version
+        _atomic_write_text(self.root / ALIASES_FILE, json.dumps(aliases, indent=2) + "\n")
+        return event
+
+    def set_challenger(self, version: str, reason: str = "trained") -> dict:
+        return self._set_alias("challenger", self.resolve(version), "register", reason)
+
+    def promote(
+        self, name: str = "challenger", reason: str = "promoted", evidence: dict | None = None
+    ) -> dict:
+        """Make a version (or the challenger) the champion; clears the challenger alias if
+        it pointed at the promoted version."""
+        version = self.resolve(name)
+        self.verify(version)
+        if self.aliases().get("champion") == version:
+            raise BadInputError(f"{version} is already the champion")
+        event = self._set_alias("champion", version, "promote", reason, evidence)
+        if self.aliases().get("challenger") == version:
+            self._set_alias("challenger", None, "clear", f"{version} promoted to champion")
+        return event
+
+    def record_kept(self, challenger: str, reason: str, evidence: dict) -> dict:
+        """Record (history only) that the champion stays and why the challenger lost."""
+        champion = self.aliases().get("champion")
+        event = {
+            "at": _now(),
+            "action": "keep",
+            "alias": "champion",
+            "version": champion,
+            "previous": champion,
+            "challenger": challenger,
+            "reason": reason,
+            "evidence": evidence,
+        }
+        self._append_history(event)
+        return event
+
+    def champion_stack(self) -> list[str]:
+        """Champions in order, replaying the history (promote pushes, rollback pops)."""
+        stack: list[str] = []
+        for event in self.history():
+            if event["alias"] != "champion":
+                continue
+            if event["action"] == "promote":
+                stack.append(event["version"])
+            elif event["action"] == "rollback" and stack:
+                stack.pop()
+        return stack
+
+    def rollback(self, reason: str = "rolled back") -> dict:
+        """Return the champion alias to the champion before the current one."""
+        stack = self.champion_stack()
+        if len(stack) < 2:
+            raise BadInputError("no earlier champion to roll back to")
+        return self._set_alias("champion", stack[-2], "rollback", reason)
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a model."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for package in ("catboost", "scikit-learn", "numpy", "pandas", "duckdb", "scipy"):
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:
+            out[package] = "unknown"
+    return out
+
+
+def git_commit(repo: Path = REPO_ROOT) -> str | None:
+    """HEAD of the repository (with '-dirty' when tracked files changed), or None."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{head}-dirty" if dirty else head
+
+
+def training_metadata(run, source: dict) -> dict:
+    """The metadata.json body (without version and file hashes) for a TrainingRun."""
+    spec = run.spec
+    return {
+        "created_at": _now(),
+        "git_commit": git_commit(),
+        "libraries": library_versions(),
+        "source": source,
+        "features": {
+            "names": list(spec.features),
+            "dtypes": spec.dtypes(),
+            "categorical": list(spec.categorical),
+            "required_mart_columns": list(spec.required_mart_columns),
+        },
+        "training_data_fingerprint": run.fingerprint,
+        "splits": run.split.summary(),
+        "config": run.config.to_json(),
+        "classifier": {
+            "file": CLASSIFIER_FILE,
+            "best_iteration": run.metrics["validation"]["classifier_best_iteration"],
+            "tree_count": int(run.classifier.tree_count_),
+        },
+        "regressor": {
+            "file": REGRESSOR_FILE,
+            "target": run.regressor_target,
+            "best_iteration": run.metrics["validation"]["regressor_best_iteration"],
+            "tree_count": int(run.regressor.tree_count_),
+        },
+        "calibration": run.calibrator.to_json(),
+        "cost_matrix": run.cost.to_json(),
+        "thresholds": run.thresholds.to_json(),
+        "metrics": run.metrics,
+        "timings": {k: round(v, 3) for k, v in run.timings.items()},
+    }

@@ -1,0 +1,164 @@
+"""The report's figures: pure functions from arrays / frames to PNG bytes.
+
+Each function draws one matplotlib Figure (the object API, Agg renderer: no pyplot state, no
+display) and returns it as PNG bytes; ml.report.html embeds them as data URIs, so the
+report needs no JavaScript and no network.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import wraps
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+DPI = 100
+MODEL_COLOUR = "#1f6fb4"
+ORACLE_COLOUR = "#d9822b"
+STYLE = {"font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _styled(plot):
+    """Draw under the report's style (a local rc context: global settings stay as they are)."""
+
+    @wraps(plot)
+    def wrapper(*args, **kwargs):
+        with rc_context(STYLE):
+            return plot(*args, **kwargs)
+
+    return wrapper
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+@_styled
+def roc_pr_curves(y: np.ndarray, curves: dict[str, np.ndarray]) -> bytes:
+    """ROC (left) and precision-recall (right) curves of each named probability vector."""
+    fig = Figure(figsize=(11, 4.6))
+    roc_ax, pr_ax = fig.subplots(1, 2)
+    colours = [MODEL_COLOUR, ORACLE_COLOUR]
+    for (name, p), colour in zip(curves.items(), colours, strict=False):
+        fpr, tpr, _ = roc_curve(y, p)
+        roc_ax.plot(fpr, tpr, color=colour, lw=2, label=name)
+        precision, recall, _ = precision_recall_curve(y, p)
+        pr_ax.step(recall, precision, where="post", color=colour, lw=2, label=name)
+    roc_ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="chance")
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    pr_ax.axhline(np.mean(y), ls="--", color="grey", lw=1, label="base rate")
+    pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall", ylim=(0, 1.02))
+    for ax in (roc_ax, pr_ax):
+        ax.legend(loc="lower right" if ax is roc_ax else "upper right", frameon=False)
+    return _png(fig)
+
+
+@_styled
+def reliability_diagram(y: np.ndarray, curves: dict[str, np.ndarray], bins: int = 10) -> bytes:
+    """Observed regression rate per equal-width probability bin (the ECE's bins), the
+    diagonal being perfect calibration; below, how many releases fall in each bin."""
+    fig = Figure(figsize=(6.5, 6))
+    ax, count_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    edges = np.linspace(0, 1, bins + 1)
+    width = 1 / bins / (len(curves) + 1)
+    for i, ((name, p), colour) in enumerate(
+        zip(curves.items(), [MODEL_COLOUR, ORACLE_COLOUR], strict=False)
+    ):
+        idx = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+        counts = np.bincount(idx, minlength=bins)
+        filled = counts > 0
+        mean_p = np.bincount(idx, weights=p, minlength=bins)[filled] / counts[filled]
+        rate = np.bincount(idx, weights=y, minlength=bins)[filled] / counts[filled]
+        ax.plot(mean_p, rate, marker="o", color=colour, lw=2, label=name)
+        count_ax.bar(edges[:-1] + (i + 0.5) * width, counts, width=width, color=colour)
+    ax.plot([0, 1], [0, 1], ls="--", color="grey", lw=1, label="perfectly calibrated")
+    ax.set(ylabel="observed regression rate", xlim=(0, 1), ylim=(0, 1), title="Reliability")
+    ax.legend(loc="upper left", frameon=False)
+    count_ax.set(xlabel="predicted probability (10 bins)", ylabel="releases")
+    return _png(fig)
+
+
+@_styled
+def shap_summary(contributions: np.ndarray, features: pd.DataFrame, top: int = 15) -> bytes:
+    """Mean |SHAP| per feature (left) and each release's SHAP value coloured by its feature
+    value, low blue to high red (right; grey for categorical features)."""
+    names = list(features.columns)
+    mean_abs = np.abs(contributions).mean(axis=0)
+    order = np.argsort(mean_abs)[-top:]  # largest at the top of the plot
+    fig = Figure(figsize=(12, 0.38 * len(order) + 1.5))
+    bar_ax, dot_ax = fig.subplots(1, 2, sharey=True, gridspec_kw={"wspace": 0.05})
+    positions = np.arange(len(order))
+    bar_ax.barh(positions, mean_abs[order], color=MODEL_COLOUR)
+    bar_ax.set(yticks=positions, yticklabels=[names[j] for j in order])
+    bar_ax.set(xlabel="mean |SHAP| (log-odds)", title="Feature importance")
+    rng = np.random.default_rng(0)
+    for row, j in enumerate(order):
+        values = pd.to_numeric(features.iloc[:, j], errors="coerce").to_numpy(dtype=float)
+        jitter = rng.uniform(-0.3, 0.3, len(values))
+        if np.isfinite(values).any():
+            colour = pd.Series(values).rank(pct=True).to_numpy()
+            dot_ax.scatter(
+                contributions[:, j], row + jitter, c=colour, cmap="coolwarm", s=6, vmin=0, vmax=1
+            )
+        else:
+            dot_ax.scatter(contributions[:, j], row + jitter, color="grey", s=6)
+    dot_ax.axvline(0, color="grey", lw=1)
+    dot_ax.set(xlabel="SHAP value (log-odds; > 0 raises the risk)", title="Per release")
+    return _png(fig)
+
+
+@_styled
+def risk_histogram(probability: np.ndarray, thresholds: dict[str, float]) -> bytes:
+    """Histogram of the pending releases' regression probabilities, thresholds marked."""
+    fig = Figure(figsize=(9, 3.8))
+    ax = fig.subplots()
+    ax.hist(probability, bins=np.linspace(0, 1, 41), color=MODEL_COLOUR, edgecolor="white")
+    for (name, value), colour in zip(thresholds.items(), ["#c9a400", "#c0392b"], strict=False):
+        ax.axvline(value, color=colour, lw=2, ls="--", label=f"{name} >= {value:.3f}")
+    ax.set(xlabel="calibrated regression probability", ylabel="pending releases", xlim=(0, 1))
+    ax.legend(frameon=False)
+    return _png(fig)
+
+
+@_styled
+def heatmap(table: pd.DataFrame, title: str, colour_label: str) -> bytes:
+    """A table of counts as a heatmap, each cell annotated with its count."""
+    fig = Figure(figsize=(1.1 * table.shape[1] + 3, 0.42 * table.shape[0] + 1.6))
+    ax = fig.subplots()
+    image = ax.imshow(table.to_numpy(dtype=float), cmap="OrRd", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), labels=[str(c) for c in table.columns])
+    ax.set_yticks(range(table.shape[0]), labels=[str(i) for i in table.index])
+    ax.set(xlabel=table.columns.name, ylabel=table.index.name, title=title)
+    top = max(float(table.to_numpy().max()), 1.0)
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=8,
+                color="white" if value > top / 2 else "black")  # fmt: skip
+    fig.colorbar(image, ax=ax, label=colour_label)
+    return _png(fig)
+
+
+@_styled
+def drift_timeline(runs: pd.DataFrame) -> bytes:
+    """The smallest Holm-adjusted p-value of each drift check over time (log scale), drifted
+    runs in red."""
+    fig = Figure(figsize=(9, 3.6))
+    ax = fig.subplots()
+    at = pd.to_datetime(runs["checked_at"])
+    p = runs["min_adjusted_p_value"].astype(float).clip(lower=1e-12)
+    drifted = runs["is_drifted"].astype(bool).to_numpy()
+    ax.plot(at, p, color="grey", lw=1)
+    ax.scatter(at[~drifted], p[~drifted], color=MODEL_COLOUR, zorder=3, label="no drift")
+    ax.scatter(at[drifted], p[drifted], color="#c0392b", zorder=3, label="drift")
+    if at.min() == at.max():  # one check: a day either side, not matplotlib's years
+        ax.set_xlim(at.min() - pd.Timedelta(days=1), at.max() + pd.Timedelta(days=1))
+    ax.set(yscale="log", xlabel="checked at (UTC)", ylabel="smallest adjusted p")
+    ax.set_ylim(top=1.5)
+    ax.legend(frameon=False)
+    fig.autofmt_xdate()
+    return _png(fig)
