@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ml import gate_input
+from ml.gate import candidates as gate_input
 from ml.gate.candidates import INPUT_COLUMNS, REQUIRED_COLUMNS
 from tests.gate.conftest import GateWorld, assert_one_line_error, run, write_csv, write_json
 
