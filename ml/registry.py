@@ -27,15 +27,18 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from catboost import CatBoostClassifier, CatBoostRegressor
-
-from ml.calibration import Calibrator
-from ml.decision import CostMatrix, Thresholds
 from ml.errors import BadInputError, EnvironmentFailure, IntegrityError
-from ml.features import FeatureSpec
-from ml.linear_base import LinearBase
-from ml.warehouse import REPO_ROOT
+from ml.failpoints import failpoint
+
+if TYPE_CHECKING:  # the model libraries load only when a model does (a quick `models` CLI)
+    from catboost import CatBoostClassifier, CatBoostRegressor
+
+    from ml.calibration import Calibrator
+    from ml.decision import CostMatrix, Thresholds
+    from ml.features import FeatureSpec
+    from ml.linear_base import LinearBase
 
 ALIASES = ("champion", "challenger")
 ALIASES_FILE = "aliases.json"
@@ -49,6 +52,8 @@ _VERSION = re.compile(r"^v(\d{4,})$")
 
 def default_registry_dir() -> Path:
     """$PATCHRISK_REGISTRY_DIR, else models_artifacts/ in the repo."""
+    from ml.warehouse import REPO_ROOT
+
     env = os.environ.get("PATCHRISK_REGISTRY_DIR")
     return Path(env) if env else REPO_ROOT / "models_artifacts"
 
@@ -74,7 +79,9 @@ def _atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        failpoint("registry.aliases.written")
         os.replace(tmp, path)
+        failpoint("registry.aliases.replaced")
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -92,6 +99,8 @@ class LoadedModel:
 
     @property
     def spec(self) -> FeatureSpec:
+        from ml.features import FeatureSpec
+
         f = self.metadata["features"]
         return FeatureSpec(
             features=tuple(f["names"]),
@@ -101,14 +110,20 @@ class LoadedModel:
 
     @property
     def calibrator(self) -> Calibrator:
+        from ml.calibration import Calibrator
+
         return Calibrator.from_json(self.metadata["calibration"])
 
     @property
     def thresholds(self) -> Thresholds:
+        from ml.decision import Thresholds
+
         return Thresholds.from_json(self.metadata["thresholds"])
 
     @property
     def cost(self) -> CostMatrix:
+        from ml.decision import CostMatrix
+
         return CostMatrix.from_json(self.metadata["cost_matrix"])
 
     @property
@@ -149,9 +164,13 @@ class Registry:
         except OSError as exc:
             raise EnvironmentFailure(f"cannot write the registry {self.root}: {exc}") from exc
         try:
+            failpoint("registry.save.partial_created")
             classifier.save_model(str(tmp / CLASSIFIER_FILE), format="cbm")
+            failpoint("registry.save.file_written")
             regressor.save_model(str(tmp / REGRESSOR_FILE), format="cbm")
+            failpoint("registry.save.file_written")
             (tmp / LINEAR_BASE_FILE).write_text(json.dumps(linear_base.to_json(), indent=2))
+            failpoint("registry.save.file_written")
             files = {
                 name: sha256_file(tmp / name)
                 for name in (CLASSIFIER_FILE, LINEAR_BASE_FILE, REGRESSOR_FILE)
@@ -160,8 +179,10 @@ class Registry:
                 version = self._next_version()
                 meta = {"version": version, **metadata, "files": files}
                 (tmp / METADATA_FILE).write_text(json.dumps(meta, indent=2, sort_keys=False))
+                failpoint("registry.save.metadata_written")
                 try:
                     os.rename(tmp, self.root / version)  # atomic; fails if it exists
+                    failpoint("registry.save.renamed")
                     return version
                 except OSError:
                     if not (self.root / version).exists():
@@ -172,6 +193,23 @@ class Registry:
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def register(
+        self,
+        classifier: CatBoostClassifier,
+        regressor: CatBoostRegressor,
+        metadata: dict,
+        *,
+        linear_base: LinearBase,
+        promote: bool = False,
+    ) -> str:
+        """Save a new version and make it the challenger; also the champion when asked
+        (`promote`) or when there is none yet. Returns the version."""
+        version = self.save(classifier, regressor, metadata, linear_base=linear_base)
+        self.set_challenger(version)
+        if promote or "champion" not in self.aliases():
+            self.promote(version, reason="trained --promote" if promote else "first model")
+        return version
 
     def resolve(self, name: str) -> str:
         """A version name, or an alias resolved to one."""
@@ -209,6 +247,10 @@ class Registry:
 
     def load(self, name: str = "champion") -> LoadedModel:
         """Verify and load a version (or alias) for scoring."""
+        from catboost import CatBoostClassifier, CatBoostRegressor
+
+        from ml.linear_base import LinearBase
+
         meta = self.verify(name)
         if LINEAR_BASE_FILE not in meta["files"]:
             raise IntegrityError(
@@ -244,6 +286,7 @@ class Registry:
             fh.write(json.dumps(event) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        failpoint("registry.history.appended")
 
     def _set_alias(
         self,
@@ -338,17 +381,19 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def git_commit(repo: Path = REPO_ROOT) -> str | None:
-    """HEAD of the repository (with '-dirty' when tracked files changed), or None."""
+def git_commit() -> str | None:
+    """HEAD of the project's repository (with '-dirty' when tracked files changed), or None."""
     import subprocess
+
+    from ml.warehouse import REPO_ROOT
 
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=repo,
+            cwd=REPO_ROOT,
             capture_output=True,
             text=True,
             check=True,

@@ -81,17 +81,14 @@ def train_from_warehouse(
         "labelled_rows": int(sum(len(p) for p in run.split.parts().values())),
         "oracle": str(Path(raw_dir).resolve()) if oracle is not None else None,
     }
-    version = registry.save(
+    version = registry.register(
         run.classifier,
         run.regressor,
         training_metadata(run, source),
         linear_base=run.linear_base,
+        promote=promote,
     )
-    aliases = ["challenger"]
-    registry.set_challenger(version)
-    if promote or "champion" not in registry.aliases():
-        registry.promote(version, reason="first model" if not promote else "trained --promote")
-        aliases = ["champion"]
+    aliases = sorted(alias for alias, held in registry.aliases().items() if held == version)
     return TrainOutcome(version, run, aliases)
 
 
