@@ -3,6 +3,7 @@ holding one model trained on it. Generated data, never mocks."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -13,10 +14,10 @@ import pytest
 
 from ml.generate.world import generate_world
 from ml.mart import read_feature_mart
-from ml.registry import Registry
+from ml.registry import METADATA_FILE, Registry
 from ml.warehouse import BuildConfig, run_dbt
 from ml.workflow import train_from_warehouse
-from tests.conftest import SMALL_WORLD
+from tests.conftest import REPO_ROOT, SMALL_WORLD
 
 # Enough releases that every split of the labelled rows holds both classes.
 ML_WORLD = replace(SMALL_WORLD, n_releases=360, n_devices=1500, n_events=30_000)
@@ -54,6 +55,19 @@ def registry_copy(trained_registry: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "registry"
     shutil.copytree(trained_registry, dest)
     return dest
+
+
+@pytest.fixture
+def two_champions(tmp_path: Path) -> Path:
+    """The committed registry plus v0002 (a copy of v0001), promoted: champions v0001, v0002.
+    Quick (no training), for tests of the registry's files."""
+    root = tmp_path / "two_champions"
+    shutil.copytree(REPO_ROOT / "models_artifacts", root)
+    shutil.copytree(root / "v0001", root / "v0002")
+    meta = json.loads((root / "v0002" / METADATA_FILE).read_text())
+    (root / "v0002" / METADATA_FILE).write_text(json.dumps({**meta, "version": "v0002"}))
+    Registry(root).promote("v0002")
+    return root
 
 
 @pytest.fixture
