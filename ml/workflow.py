@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -16,6 +17,7 @@ from ml.drift import (
     DriftReport,
     detect_drift,
     history_rows,
+    run_key,
 )
 from ml.errors import EnvironmentFailure
 from ml.evaluate import BootstrapConfig, bootstrap_auc, fast_auc
@@ -24,7 +26,7 @@ from ml.mart import read_feature_mart, read_oracle
 from ml.registry import LINEAR_BASE_FILE, Registry, training_metadata
 from ml.score import score_mart, score_rows, write_scores
 from ml.train import TrainConfig, TrainingRun, run_training
-from ml.warehouse import write_ml_tables
+from ml.warehouse import ML_SCHEMA, read_table, write_ml_tables
 
 
 @dataclass(frozen=True)
@@ -117,18 +119,31 @@ def score_warehouse(duckdb_path: Path, registry: Registry, model: str = "champio
 
 
 def check_drift(
-    duckdb_path: Path, registry: Registry, config: DriftConfig | None = None, record: bool = True
+    duckdb_path: Path,
+    registry: Registry,
+    config: DriftConfig | None = None,
+    record: bool = True,
+    now: datetime | None = None,
 ) -> DriftReport:
     """Drift of the newest releases against the champion's reference; appended to
-    ml.drift_history unless `record` is False."""
+    ml.drift_history unless `record` is False, keyed by `run_key` of `now` (naive UTC;
+    default the clock)."""
     if "champion" not in registry.aliases():
         raise EnvironmentFailure(f"no champion in {registry.root} (run patchrisk train first)")
     report = detect_drift(read_feature_mart(duckdb_path), registry.load("champion"), config)
     if record:
-        checked_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-        rows = history_rows(report, checked_at)
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        rows = history_rows(report, run_key(now, _latest_drift_run(duckdb_path)))
         write_ml_tables(duckdb_path, {DRIFT_HISTORY_TABLE: (rows, DRIFT_HISTORY_COLUMNS)}, True)
     return report
+
+
+def _latest_drift_run(duckdb_path: Path) -> datetime | None:
+    try:
+        checked = read_table(duckdb_path, f"{ML_SCHEMA}.{DRIFT_HISTORY_TABLE}")["checked_at"]
+    except duckdb.CatalogException:  # no drift check recorded yet
+        return None
+    return None if checked.empty else checked.max().to_pydatetime()
 
 
 @dataclass(frozen=True)
