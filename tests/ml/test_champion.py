@@ -45,10 +45,6 @@ def test_train_reproduces_the_champion_exactly(champion: dict, retrained: dict) 
     assert retrained["metrics"] == champion["metrics"]
 
 
-def test_training_takes_under_a_minute(retrained: dict) -> None:
-    assert retrained["timings"]["total_seconds"] <= 60
-
-
 def test_champion_is_calibrated(champion: dict) -> None:
     """Issue 3 target on the default world's test slice (README, "ML layer")."""
     assert champion["metrics"]["classifier"]["model"]["ece"] <= 0.05
