@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from datetime import date
@@ -14,7 +15,7 @@ import pytest
 
 from ml.generate import WorldConfig
 from ml.generate.world import generate_world
-from ml.modeling.registry import Registry
+from ml.modeling.registry import METADATA_FILE, Registry
 from ml.operations.lifecycle import train_from_warehouse
 from ml.warehouse.dbt import BuildConfig, run_dbt
 from ml.warehouse.marts import read_feature_mart
@@ -103,3 +104,16 @@ def rewrite_mart(duckdb_path: Path, select_sql: str) -> None:
     with duckdb.connect(str(duckdb_path)) as con:
         con.execute("create temp table m as select * from marts.fct_release_features")
         con.execute(f"create or replace table marts.fct_release_features as {select_sql}")
+
+
+@pytest.fixture
+def two_champions(tmp_path: Path) -> Path:
+    """The committed registry plus v0002 (a copy of v0001), promoted: champions v0001, v0002.
+    Quick (no training), for tests of the registry's files."""
+    root = tmp_path / "two_champions"
+    shutil.copytree(REPO_ROOT / "models_artifacts", root)
+    shutil.copytree(root / "v0001", root / "v0002")
+    meta = json.loads((root / "v0002" / METADATA_FILE).read_text())
+    (root / "v0002" / METADATA_FILE).write_text(json.dumps({**meta, "version": "v0002"}))
+    Registry(root).promote("v0002")
+    return root

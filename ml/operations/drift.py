@@ -38,6 +38,7 @@ and regresses more often in every world, drifted or not.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -456,6 +457,15 @@ DRIFT_HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("is_drifted", "boolean"),
     ("is_window_drifted", "boolean"),
 )
+
+
+def run_key(now: datetime, latest: datetime | None) -> datetime:
+    """A run's `checked_at`, its key in ml.drift_history: the time to the microsecond, and
+    later than the latest recorded run, so no two runs share a key (two runs within one
+    clock tick, or a clock set back)."""
+    if latest is None or now > latest:
+        return now
+    return latest + timedelta(microseconds=1)
 
 
 def history_rows(report: DriftReport, checked_at) -> pd.DataFrame:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -22,8 +23,9 @@ from ml.operations.drift import (
     DriftReport,
     detect_drift,
     history_rows,
+    run_key,
 )
-from ml.warehouse.dbt import write_ml_tables
+from ml.warehouse.dbt import ML_SCHEMA, read_table, write_ml_tables
 from ml.warehouse.marts import read_feature_mart, read_oracle
 
 
@@ -81,17 +83,14 @@ def train_from_warehouse(
         "labelled_rows": int(sum(len(p) for p in run.split.parts().values())),
         "oracle": str(Path(raw_dir).resolve()) if oracle is not None else None,
     }
-    version = registry.save(
+    version = registry.register(
         run.classifier,
         run.regressor,
         training_metadata(run, source),
         linear_base=run.linear_base,
+        promote=promote,
     )
-    aliases = ["challenger"]
-    registry.set_challenger(version)
-    if promote or "champion" not in registry.aliases():
-        registry.promote(version, reason="first model" if not promote else "trained --promote")
-        aliases = ["champion"]
+    aliases = sorted(alias for alias, held in registry.aliases().items() if held == version)
     return TrainOutcome(version, run, aliases)
 
 
@@ -120,18 +119,31 @@ def score_warehouse(duckdb_path: Path, registry: Registry, model: str = "champio
 
 
 def check_drift(
-    duckdb_path: Path, registry: Registry, config: DriftConfig | None = None, record: bool = True
+    duckdb_path: Path,
+    registry: Registry,
+    config: DriftConfig | None = None,
+    record: bool = True,
+    now: datetime | None = None,
 ) -> DriftReport:
     """Drift of the newest releases against the champion's reference; appended to
-    ml.drift_history unless `record` is False."""
+    ml.drift_history unless `record` is False, keyed by `run_key` of `now` (naive UTC;
+    default the clock)."""
     if "champion" not in registry.aliases():
         raise EnvironmentFailure(f"no champion in {registry.root} (run patchrisk train first)")
     report = detect_drift(read_feature_mart(duckdb_path), registry.load("champion"), config)
     if record:
-        checked_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
-        rows = history_rows(report, checked_at)
+        now = now or datetime.now(UTC).replace(tzinfo=None)
+        rows = history_rows(report, run_key(now, _latest_drift_run(duckdb_path)))
         write_ml_tables(duckdb_path, {DRIFT_HISTORY_TABLE: (rows, DRIFT_HISTORY_COLUMNS)}, True)
     return report
+
+
+def _latest_drift_run(duckdb_path: Path) -> datetime | None:
+    try:
+        checked = read_table(duckdb_path, f"{ML_SCHEMA}.{DRIFT_HISTORY_TABLE}")["checked_at"]
+    except duckdb.CatalogException:  # no drift check recorded yet
+        return None
+    return None if checked.empty else checked.max().to_pydatetime()
 
 
 @dataclass(frozen=True)

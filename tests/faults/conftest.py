@@ -14,7 +14,7 @@ from pathlib import Path
 from ml.failpoints import KILL_AT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-PATCHRISK = [sys.executable, "-c", "from ml.cli import main; main()"]
+PATCHRISK_MAIN = "from ml.cli import main; main()"
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,17 @@ def run_patchrisk(
     kill_at: str | None = None,
     kill_after: float | None = None,
     timeout: float = 300,
+    code: str = PATCHRISK_MAIN,
 ) -> Outcome:
-    """Run `patchrisk ARGS` from the repo root; killed at failpoint `kill_at`, or with
-    SIGKILL after `kill_after` seconds (its whole process group, dbt included)."""
+    """Run `patchrisk ARGS` from the repo root (or other Python `code` with ARGS as its
+    sys.argv[1:]); killed at failpoint `kill_at`, or with SIGKILL after `kill_after` seconds
+    (its whole process group, dbt included)."""
     child_env = {**os.environ, **(env or {})}
     child_env.pop(KILL_AT_ENV, None)
     if kill_at:
         child_env[KILL_AT_ENV] = kill_at
     proc = subprocess.Popen(
-        [*PATCHRISK, *args],
+        [sys.executable, "-c", code, *args],
         cwd=REPO_ROOT,
         env=child_env,
         stdout=subprocess.DEVNULL,

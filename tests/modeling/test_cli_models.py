@@ -10,7 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from ml.cli import main
-from ml.modeling.registry import CLASSIFIER_FILE, Registry
+from ml.modeling.registry import (
+    ALIASES_FILE,
+    CLASSIFIER_FILE,
+    HISTORY_FILE,
+    METADATA_FILE,
+    Registry,
+)
 from tests.conftest import rewrite_mart
 
 
@@ -124,3 +130,83 @@ def test_unknown_model_and_rollback_without_history_exit_2(registry_copy: Path) 
     _assert_one_line_error(_run("models", "rollback", "--registry", reg), 2, "no earlier")
     _assert_one_line_error(_run("models", "promote", "--registry", reg), 2, "challenger")
     assert Registry(registry_copy).aliases() == {"champion": "v0001"}
+
+
+def _write(relative: str, text: str):
+    return lambda root: (root / relative).write_text(text)
+
+
+def _edit_metadata(change):
+    def edit(root: Path) -> None:
+        path = root / "v0002" / METADATA_FILE
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+
+    return edit
+
+
+def _append_history(text: str):
+    def append(root: Path) -> None:
+        with open(root / HISTORY_FILE, "a") as fh:
+            fh.write(text)
+
+    return append
+
+
+def _break_history_line(root: Path) -> None:
+    lines = (root / HISTORY_FILE).read_text().splitlines(keepends=True)
+    (root / HISTORY_FILE).write_text("".join([lines[0], "{oops\n", *lines[1:]]))
+
+
+LIST, SHOW, SHOW_V1, ROLLBACK = ("list",), ("show",), ("show", "v0001"), ("rollback",)
+
+
+@pytest.mark.parametrize(
+    ("damage", "named", "failing", "working"),
+    [
+        (_write(ALIASES_FILE, '["v0002"]'), ALIASES_FILE, [LIST, SHOW, ROLLBACK], [SHOW_V1]),
+        (
+            _write(ALIASES_FILE, '{"champion": "../../etc"}'),
+            ALIASES_FILE,
+            [LIST, SHOW, ROLLBACK],
+            [SHOW_V1],
+        ),
+        (
+            _edit_metadata(lambda m: {k: v for k, v in m.items() if k != "files"}),
+            "v0002/metadata.json",
+            [LIST, SHOW],
+            [SHOW_V1, ROLLBACK],
+        ),
+        (
+            _edit_metadata(lambda m: {k: v for k, v in m.items() if k != "metrics"}),
+            "v0002/metadata.json",
+            [LIST, SHOW],
+            [SHOW_V1, ROLLBACK],
+        ),
+        (_break_history_line, HISTORY_FILE, [ROLLBACK], [LIST, SHOW]),
+        (_append_history('{"at": "2026-01-01T00:00:00Z", "act'), None, [], [LIST, SHOW, ROLLBACK]),
+    ],
+    ids=[
+        "aliases-list",
+        "alias-path",
+        "metadata-no-files",
+        "metadata-no-metrics",
+        "history-bad-line",
+        "history-cut-off",
+    ],
+)
+def test_damaged_registry_files_exit_3_naming_the_file(
+    two_champions: Path, damage, named: str | None, failing: list, working: list
+) -> None:
+    """Commands that need the damaged file fail in one line (exit 3) and change nothing;
+    the others still work."""
+    damage(two_champions)
+    files = {p: p.read_bytes() for p in two_champions.rglob("*") if p.is_file()}
+    for args in failing:
+        result = _run("models", *args, "--registry", str(two_champions))
+        _assert_one_line_error(result, 3, named)
+    assert {p: p.read_bytes() for p in two_champions.rglob("*") if p.is_file()} == files
+    for args in working:
+        result = _run("models", *args, "--registry", str(two_champions))
+        assert result.exit_code == 0, (args, result.output)
+    if ROLLBACK in working:
+        assert Registry(two_champions).aliases() == {"champion": "v0001"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -238,5 +239,17 @@ def test_check_drift_appends_history(registry_copy, warehouse_copy, tmp_path) ->
     check_drift(warehouse_copy, Registry(registry_copy), FAST)
     history = read_table(warehouse_copy, "ml.drift_history")
     assert len(history) == 2 * len(first.checks)
-    assert history["checked_at"].nunique() <= 2
+    assert history["checked_at"].nunique() == 2
     assert set(history["check_name"]) == {c.name for c in first.checks}
+
+
+def test_drift_runs_in_one_clock_tick_get_their_own_keys(registry_copy, warehouse_copy) -> None:
+    """checked_at keys a run (unique with check_name in stg_ml__drift_history): runs in the
+    same second, or at one clock reading, must not collide."""
+    tick = datetime(2026, 3, 1, 12, 0, 0)
+    for now in (tick.replace(microsecond=250_000), tick.replace(microsecond=750_000), tick, tick):
+        check_drift(warehouse_copy, Registry(registry_copy), FAST, now=now)
+    keys = read_table(warehouse_copy, "ml.drift_history")["checked_at"]
+    assert sorted(keys.unique()) == [
+        pd.Timestamp(tick.replace(microsecond=m)) for m in (250_000, 750_000, 750_001, 750_002)
+    ]
