@@ -163,10 +163,19 @@ def model():
     return Registry(COMMITTED).load("v0001")
 
 
+def _metadata(model) -> dict:
+    """What training hands the registry (no version, no file hashes)."""
+    return {k: v for k, v in model.metadata.items() if k not in ("version", "files")}
+
+
 def _register(root: Path, model, promote: bool = False) -> str:
-    metadata = {k: v for k, v in model.metadata.items() if k not in ("version", "files")}
+    """What `patchrisk train` does once training is done."""
     return Registry(root).register(
-        model.classifier, model.regressor, metadata, linear_base=model.linear_base, promote=promote
+        model.classifier,
+        model.regressor,
+        _metadata(model),
+        linear_base=model.linear_base,
+        promote=promote,
     )
 
 
@@ -184,18 +193,15 @@ def _add_debris(root: Path, uncommitted: dict) -> None:
 
 @pytest.fixture(scope="session")
 def states(model, tmp_path_factory) -> dict[str, State]:
-    """v0001 is the committed champion; v0002 and v0003 are copies of it."""
+    """v0001 is the committed champion; v0002 (the challenger) and v0003 (no alias) are
+    copies of it."""
     base = tmp_path_factory.mktemp("registry_states")
     roots = {name: base / name for name in ("empty", "challenger", "stack", "rolled")}
     roots["empty"].mkdir()
     shutil.copytree(COMMITTED, roots["challenger"])
     _register(roots["challenger"], model)  # v0002, the challenger
-    Registry(roots["challenger"]).save(
-        model.classifier,
-        model.regressor,
-        {k: v for k, v in model.metadata.items() if k not in ("version", "files")},
-        linear_base=model.linear_base,
-    )  # v0003, no alias
+    reg = Registry(roots["challenger"])
+    reg.save(model.classifier, model.regressor, _metadata(model), linear_base=model.linear_base)
     shutil.copytree(roots["challenger"], roots["stack"])
     Registry(roots["stack"]).promote("v0002")
     Registry(roots["stack"]).promote("v0003")  # champions v0001, v0002, v0003
