@@ -163,6 +163,7 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
     """The scheduled flow: dbt build -> drift -> retrain if drifted -> score -> rebuild
     what reads the scores. Idempotent: without new data a second run changes nothing but
     the drift history."""
+    from ml.raw_contract import check_raw_dir
     from ml.warehouse import BuildConfig, build, default_raw_dir
     from ml.workflow import RetrainConfig, check_drift, score_warehouse, train_from_warehouse
     from ml.workflow import retrain as run_retrain
@@ -179,6 +180,7 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
             raise EnvironmentFailure(f"dbt build failed: {failed or result.log[-500:]}")
         summary[f"{step}_seconds"] = round(result.elapsed_seconds, 1)
 
+    check_raw_dir(raw_dir, BuildConfig.raw_format)
     dbt_build("build")
     if "champion" not in registry.aliases():
         summary["trained_first_champion"] = train_from_warehouse(
