@@ -88,16 +88,12 @@ def test_generated_worlds_write_the_contract(
 
 @pytest.fixture
 def csv_world(small_world_csv: Path, tmp_path: Path) -> Path:
-    raw_dir = tmp_path / "raw"
-    shutil.copytree(small_world_csv, raw_dir)
-    return raw_dir
+    return Path(shutil.copytree(small_world_csv, tmp_path / "raw"))
 
 
 @pytest.fixture
 def parquet_world(small_world_parquet: Path, tmp_path: Path) -> Path:
-    raw_dir = tmp_path / "raw"
-    shutil.copytree(small_world_parquet, raw_dir)
-    return raw_dir
+    return Path(shutil.copytree(small_world_parquet, tmp_path / "raw"))
 
 
 def rewrite_csv_header(path: Path, header: str) -> None:
