@@ -171,6 +171,7 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
     )
     from ml.operations.lifecycle import retrain as run_retrain
     from ml.warehouse.dbt import BuildConfig, build, default_raw_dir
+    from ml.warehouse.raw_contract import check_raw_dir
 
     duckdb_path = _duckdb(duckdb_path)
     raw_dir = raw_dir or default_raw_dir()
@@ -184,6 +185,7 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
             raise EnvironmentFailure(f"dbt build failed: {failed or result.log[-500:]}")
         summary[f"{step}_seconds"] = round(result.elapsed_seconds, 1)
 
+    check_raw_dir(raw_dir, BuildConfig.raw_format)
     dbt_build("build")
     if "champion" not in registry.aliases():
         summary["trained_first_champion"] = train_from_warehouse(

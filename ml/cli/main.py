@@ -15,17 +15,8 @@ from pathlib import Path
 import click
 
 from ml.cli.options import Group
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, fail
 from ml.generate import ConfigError, WorldConfig
-
-RAW_TABLES = (
-    "device_models",
-    "devices",
-    "firmware_releases",
-    "daily_active_devices",
-    "error_events",
-    "support_tickets",
-)
 
 
 class ISODate(click.ParamType):
@@ -193,8 +184,9 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     """Build the warehouse with dbt: every model, data test and unit test (or --select)."""
+    from ml.warehouse import build as build_warehouse
     from ml.warehouse.dbt import BuildConfig
-    from ml.warehouse.dbt import build as build_warehouse
+    from ml.warehouse.raw_contract import check_raw_dir
 
     config = BuildConfig(
         raw_format=fmt, dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars), select=select
@@ -203,9 +195,10 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         config = dataclasses.replace(config, raw_dir=raw_dir)
     if warehouse is not None:
         config = dataclasses.replace(config, duckdb_path=warehouse)
-    missing = [t for t in RAW_TABLES if not (config.raw_dir / f"{t}.{fmt}").exists()]
-    if missing:
-        fail(f"{config.raw_dir} lacks {', '.join(f'{t}.{fmt}' for t in missing)}", EXIT_BAD_INPUT)
+    try:
+        check_raw_dir(config.raw_dir, fmt)
+    except BadInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
     result = build_warehouse(config)
     problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}

@@ -64,7 +64,8 @@ def candidates_from_releases(con, release_ids: list[str]) -> pd.DataFrame:
         f"""
         select w.row, w.release_id, r.version, r.platform_id, r.patch_type, r.files_changed,
             r.lines_added, r.lines_deleted, r.components_touched, r.package_size_kb,
-            r.test_files_changed, r.release_date as planned_release_date
+            r.test_files_changed, r.release_date as planned_release_date,
+            r.has_quarantined_code_change_counts
         from gate_wanted_releases as w
         left join {RELEASES_MART} as r on w.release_id = r.release_id
         order by w.row
@@ -76,10 +77,13 @@ def candidates_from_releases(con, release_ids: list[str]) -> pd.DataFrame:
         raise BadInputError(
             f"--release {unknown['release_id'].iloc[0]}: no such release in {RELEASES_MART}"
         )
-    counts = found.loc[:, ["files_changed", "lines_added", "lines_deleted"]]
-    if counts.isna().any(axis=None):
-        bad = found["release_id"][counts.isna().any(axis=1)].iloc[0]
-        raise BadInputError(f"--release {bad}: its code-change counts were quarantined")
+    quarantined = found["has_quarantined_code_change_counts"].astype(bool)
+    if quarantined.any():
+        bad = found["release_id"][quarantined].iloc[0]
+        raise BadInputError(
+            f"--release {bad}: its code-change counts were quarantined "
+            "(see marts.fct_quarantined_raw_rows)"
+        )
     out = found.loc[:, ["row", *INPUT_COLUMNS]].copy()
     out["components_touched"] = out["components_touched"].fillna("").astype(object)
     for c in ("files_changed", "lines_added", "lines_deleted"):

@@ -225,10 +225,3 @@ def write_ml_tables(
             }
     except duckdb.Error as exc:
         raise EnvironmentFailure(f"cannot write {ML_SCHEMA} tables to {path}: {exc}") from exc
-
-
-def quarantine_counts(duckdb_path: Path) -> dict[tuple[str, str], int]:
-    """Quarantined raw rows per (source_table, rejection_reason)."""
-    frame = read_table(duckdb_path, "marts.fct_quarantined_raw_rows")
-    counts = frame.groupby(["source_table", "rejection_reason"]).size()
-    return {key: int(n) for key, n in counts.items()}

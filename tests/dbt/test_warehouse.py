@@ -1,15 +1,26 @@
-"""dbt build on generated worlds: clean build, csv/parquet parity, point in time, faults."""
+"""dbt build on generated worlds: clean build, csv/parquet parity, point in time, raw faults."""
 
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from ml.warehouse.dbt import BuildConfig, BuildResult, build, quarantine_counts, read_table, run_dbt
+from ml.errors import BadInputError
+from ml.gate.scoring import candidates_from_releases
+from ml.warehouse.dbt import BuildConfig, BuildResult, build, read_table, run_dbt
+from tests.dbt.raw_faults import (
+    RAW_TABLES,
+    PlantedFaults,
+    QuarantineRow,
+    plant_csv_faults,
+    plant_parquet_faults,
+    raw_fault_tests,
+)
 
 MARTS = {
     "dim_device_models": ["device_model_id"],
@@ -116,104 +127,116 @@ def test_features_are_point_in_time(
     )
 
 
-# --- fault injection -------------------------------------------------------------------
-
-STAGING_FAULT_TESTS = {  # test name: failing rows, for the faults inject_faults writes
-    "raw_fault__error_events__unknown_release": 1,
-    "raw_fault__error_events__unknown_device": 1,
-    "raw_fault__error_events__duplicate_event_id": 1,
-    "raw_fault__daily_active_devices__non_positive_active_devices": 1,
-    "raw_fault__firmware_releases__negative_lines_added": 1,
-    "raw_fault__support_tickets__unknown_device": 1,
-}
-
-
-def inject_faults(raw_dir: Path) -> dict[tuple[str, str], int]:
-    """Write one instance of each known raw fault; return the expected quarantine counts."""
-    devices = pd.read_csv(raw_dir / "devices.csv", dtype=str)
-    events = pd.read_csv(raw_dir / "error_events.csv", dtype=str)
-    exposure = pd.read_csv(raw_dir / "daily_active_devices.csv", dtype=str)
-    releases = pd.read_csv(raw_dir / "firmware_releases.csv", dtype=str)
-    tickets = pd.read_csv(raw_dir / "support_tickets.csv", dtype=str)
-    as_of = pd.to_datetime(exposure["activity_date"]).max()
-    next_id = events["event_id"].astype(int).max() + 1
-    template = events.iloc[0]
-    device = devices.set_index("device_id").loc[template["device_id"]]
-
-    def event(offset: int, **changes: str) -> dict[str, str]:
-        return {**template.to_dict(), "event_id": str(next_id + offset), **changes}
-
-    bad_events = [
-        event(0, release_id="nosuch-9.9.9"),
-        event(1, device_id="DEV-9999999"),
-        events.iloc[1].to_dict(),  # duplicate event_id
-        event(2, occurred_at=f"{pd.Timestamp(device['manufacture_date']) - timedelta(days=3)}"),
-        event(3, occurred_at=f"{as_of + timedelta(days=5)}"),
-    ]
-    events = pd.concat([events, pd.DataFrame(bad_events)], ignore_index=True)
-    exposure.loc[0, "active_devices"] = "-3"
-    releases.loc[5, "lines_added"] = "-100"
-    bad_ticket = {**tickets.iloc[0].to_dict(), "ticket_id": "TKT-BAD-1", "device_id": "DEV-9999999"}
-    tickets = pd.concat([tickets, pd.DataFrame([bad_ticket])], ignore_index=True)
-    for name, frame in [
-        ("error_events", events),
-        ("daily_active_devices", exposure),
-        ("firmware_releases", releases),
-        ("support_tickets", tickets),
-    ]:
-        frame.to_csv(raw_dir / f"{name}.csv", index=False)
-    return {
-        ("error_events", "unknown_release"): 1,
-        ("error_events", "unknown_device"): 1,
-        ("error_events", "duplicate_event_id"): 1,
-        ("error_events", "occurred_before_manufacture"): 1,
-        ("error_events", "occurred_after_as_of_date"): 1,
-        ("daily_active_devices", "non_positive_active_devices"): 1,
-        ("firmware_releases", "negative_code_change_count"): 1,
-        ("support_tickets", "unknown_device"): 1,
-    }
+# --- raw faults: one world with one raw row per fault class (tests/dbt/raw_faults.py) ---
 
 
 @pytest.fixture(scope="module")
-def faulty_world(small_world_csv: Path, tmp_path_factory) -> tuple[Path, dict]:
+def faulty_world(small_world_csv: Path, tmp_path_factory) -> tuple[Path, PlantedFaults]:
     raw_dir = tmp_path_factory.mktemp("faulty_world")
     shutil.copytree(small_world_csv, raw_dir, dirs_exist_ok=True)
-    return raw_dir, inject_faults(raw_dir)
+    return raw_dir, plant_csv_faults(raw_dir)
 
 
-def test_each_fault_is_named_and_quarantined(faulty_world, tmp_path: Path) -> None:
-    raw_dir, expected = faulty_world
+@pytest.fixture(scope="module")
+def faulty_warehouse(faulty_world, tmp_path_factory) -> BuildResult:
+    """The faulty world built under raw_fault_severity=warn."""
+    raw_dir, _ = faulty_world
+    duckdb_path = tmp_path_factory.mktemp("wh_faulty") / "patchrisk.duckdb"
+    warn = {"raw_fault_severity": "warn"}
+    return build(BuildConfig(raw_dir=raw_dir, duckdb_path=duckdb_path, dbt_vars=warn))
+
+
+@pytest.fixture
+def only_tests_of_selected_models(monkeypatch) -> None:
+    """`--select +model` runs no test that also reads unselected models (dbt's cautious
+    indirect selection)."""
+    monkeypatch.setenv("DBT_INDIRECT_SELECTION", "cautious")
+
+
+def quarantined_rows(duckdb_path: Path) -> set[QuarantineRow]:
+    frame = read_table(duckdb_path, "marts.fct_quarantined_raw_rows")
+    columns = ["source_table", "raw_row_key", "rejection_reason"]
+    return set(frame[columns].itertuples(index=False, name=None))
+
+
+def assert_reconciled(duckdb_path: Path, raw_rows: dict[str, int]) -> pd.DataFrame:
+    """Every raw row of the six tables is accepted or excluded, once; returns the mart."""
+    frame = read_mart(duckdb_path, "fct_raw_row_reconciliation").set_index("source_table")
+    assert frame["raw_row_count"].to_dict() == raw_rows
+    accounted = frame["accepted_row_count"] + frame["excluded_row_count"]
+    assert frame["raw_row_count"].equals(accounted)
+    return frame
+
+
+def test_warn_quarantines_every_fault_class_and_builds(faulty_world, faulty_warehouse) -> None:
+    """Under warn the build passes; each fault class warns once, by its own test, and its row
+    is in fct_quarantined_raw_rows; every raw_fault test of the project has a planted fault."""
+    _, planted = faulty_world
+    assert_built(faulty_warehouse)
+    assert quarantined_rows(faulty_warehouse.duckdb_path) == planted.quarantined
+    expected_tests = raw_fault_tests(planted.quarantined)
+    assert faulty_warehouse.tests_with_status("warn") == expected_tests
+    project_tests = {n.name for n in faulty_warehouse.nodes if n.name.startswith("raw_fault__")}
+    assert project_tests == set(expected_tests) and len(project_tests) == 64
+
+
+def test_reconciliation_is_exact_on_a_faulty_world(faulty_world, faulty_warehouse) -> None:
+    _, planted = faulty_world
+    frame = assert_reconciled(faulty_warehouse.duckdb_path, planted.raw_rows)
+    assert frame["repaired_row_count"].to_dict() == {
+        t: planted.repaired_rows(t) for t in RAW_TABLES
+    }
+    assert frame["excluded_row_count"].to_dict() == {
+        t: len(planted.reasons(t)) - planted.repaired_rows(t) for t in RAW_TABLES
+    }
+
+
+def test_a_repaired_release_is_quarantined_as_the_gate_says(faulty_world, faulty_warehouse) -> None:
+    """`lines_added = "lots"`: the release is kept with its counts nulled, a quarantine row
+    names it, and the gate's refusal to score it says so."""
+    _, planted = faulty_world
+    release = planted.repaired_release
+    assert ("firmware_releases", release, "unparseable_lines_added") in quarantined_rows(
+        faulty_warehouse.duckdb_path
+    )
+    features = read_mart(faulty_warehouse.duckdb_path, "fct_release_features")
+    counts = features.set_index("release_id").loc[release, ["lines_added", "package_size_kb"]]
+    assert counts.isna().all()
+    with (
+        duckdb.connect(str(faulty_warehouse.duckdb_path), read_only=True) as con,
+        pytest.raises(BadInputError, match=f"--release {release}: .* quarantined"),
+    ):
+        candidates_from_releases(con, [release])
+
+
+@pytest.mark.usefixtures("only_tests_of_selected_models")
+def test_faults_fail_the_build_by_default(faulty_world, tmp_path: Path) -> None:
+    """Under error each fault class fails its own test, and what reads the faults is skipped."""
+    raw_dir, planted = faulty_world
     duckdb_path = tmp_path / "patchrisk.duckdb"
+    result = build(
+        BuildConfig(raw_dir, duckdb_path=duckdb_path, select="+fct_raw_row_reconciliation")
+    )
+    assert not result.success
+    assert result.tests_with_status("fail") == raw_fault_tests(planted.quarantined)
+    assert {n.name: n.status for n in result.nodes}["fct_raw_row_reconciliation"] == "skipped"
+
+
+@pytest.mark.usefixtures("only_tests_of_selected_models")
+def test_typed_parquet_faults_are_quarantined(small_world_parquet: Path, tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    shutil.copytree(small_world_parquet, raw_dir)
+    expected = plant_parquet_faults(raw_dir)
     config = BuildConfig(
-        raw_dir=raw_dir, duckdb_path=duckdb_path, dbt_vars={"raw_fault_severity": "warn"}
+        raw_dir=raw_dir,
+        raw_format="parquet",
+        duckdb_path=tmp_path / "patchrisk.duckdb",
+        dbt_vars={"raw_fault_severity": "warn"},
+        select="+fct_raw_row_reconciliation",
     )
     result = build(config)
     assert_built(result)
-    assert quarantine_counts(duckdb_path) == expected
-    assert result.tests_with_status("warn") == {
-        **STAGING_FAULT_TESTS,
-        **{f"quarantined__{table}__{reason}": n for (table, reason), n in expected.items()},
-    }
-    reconciliation = read_mart(duckdb_path, "fct_raw_row_reconciliation").set_index("source_table")
-    assert reconciliation["excluded_row_count"].to_dict() == {
-        "daily_active_devices": 1,
-        "error_events": 5,
-        "firmware_releases": 0,
-        "support_tickets": 1,
-    }
-    assert reconciliation.loc["firmware_releases", "repaired_row_count"] == 1
-    # the release with a negative count is kept, its counts nulled
-    features = read_mart(duckdb_path, "fct_release_features")
-    assert features.loc[features["lines_added"].isna()].shape[0] == 1
-
-
-def test_faults_fail_the_build_by_default(faulty_world, tmp_path: Path) -> None:
-    raw_dir, _ = faulty_world
-    config = BuildConfig(
-        raw_dir=raw_dir,
-        duckdb_path=tmp_path / "patchrisk.duckdb",
-        select="staging",
-    )
-    result = build(config)
-    assert not result.success
-    assert result.tests_with_status("fail") == STAGING_FAULT_TESTS
+    assert quarantined_rows(config.duckdb_path) == expected
+    assert result.tests_with_status("warn") == raw_fault_tests(expected)
+    raw_rows = {t: pq.read_metadata(raw_dir / f"{t}.parquet").num_rows for t in RAW_TABLES}
+    assert_reconciled(config.duckdb_path, raw_rows)

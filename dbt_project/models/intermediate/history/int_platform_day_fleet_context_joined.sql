@@ -20,15 +20,17 @@ int_platform_days_aggregated as (
 
 ),
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
+    where rejection_reason is null
 
 ),
 
-stg_fleet__device_models as (
+int_device_models_screened as (
 
-    select * from {{ ref('stg_fleet__device_models') }}
+    select * from {{ ref('int_device_models_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -72,13 +74,13 @@ platform_manufacture_days as (
     {#- Devices per platform and manufacture day: the fleet's age on a day is a weighted mean
         over these (thousands of rows) instead of over every device on every day. #}
     select
-        stg_fleet__device_models.platform_id,
-        stg_fleet__devices.manufacture_date,
+        int_device_models_screened.platform_id,
+        int_devices_screened.manufacture_date,
         count(*) as device_count
-    from stg_fleet__devices
-    inner join stg_fleet__device_models
-        on stg_fleet__devices.device_model_id = stg_fleet__device_models.device_model_id
-    group by stg_fleet__device_models.platform_id, stg_fleet__devices.manufacture_date
+    from int_devices_screened
+    inner join int_device_models_screened
+        on int_devices_screened.device_model_id = int_device_models_screened.device_model_id
+    group by int_device_models_screened.platform_id, int_devices_screened.manufacture_date
 
 ),
 

@@ -2,9 +2,10 @@
     15th (a device made later in the month counts from that month, at age 0). -#}
 with
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -25,22 +26,22 @@ activity_months as (
 device_months as (
 
     select
-        stg_fleet__devices.device_id,
-        stg_fleet__devices.device_model_id,
-        stg_fleet__devices.region,
+        int_devices_screened.device_id,
+        int_devices_screened.device_model_id,
+        int_devices_screened.region,
         activity_months.activity_month,
         greatest(
             {{ dbt.datediff(
-                'stg_fleet__devices.manufacture_date',
+                'int_devices_screened.manufacture_date',
                 dbt.dateadd('day', 14, 'activity_months.activity_month'),
                 'day',
             ) }},
             0
         ) / 365.25 as device_age_years
-    from stg_fleet__devices
+    from int_devices_screened
     inner join activity_months
         on
-            stg_fleet__devices.manufacture_date
+            int_devices_screened.manufacture_date
             < {{ dbt.dateadd('month', 1, 'activity_months.activity_month') }}
 
 ),

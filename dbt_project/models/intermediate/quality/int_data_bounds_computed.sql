@@ -1,8 +1,8 @@
 with
 
-stg_fleet__daily_active_devices as (
+int_daily_active_devices_screened as (
 
-    select * from {{ ref('stg_fleet__daily_active_devices') }}
+    select * from {{ ref('int_daily_active_devices_screened') }}
 
 ),
 
@@ -11,8 +11,8 @@ bounds as (
     select
         min(activity_date) as data_start_date,
         max(activity_date) as as_of_date
-    from stg_fleet__daily_active_devices
-    where active_devices >= 1
+    from int_daily_active_devices_screened
+    where rejection_reason is null
 
 )
 

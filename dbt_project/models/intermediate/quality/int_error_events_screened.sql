@@ -32,21 +32,39 @@ stg_fleet__error_events as (
 
 ),
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
 
 ),
 
-stg_fleet__firmware_releases as (
+int_firmware_releases_screened as (
 
-    select * from {{ ref('stg_fleet__firmware_releases') }}
+    select * from {{ ref('int_firmware_releases_screened') }}
 
 ),
 
 int_data_bounds_computed as (
 
     select * from {{ ref('int_data_bounds_computed') }}
+
+),
+
+accepted_devices as (
+
+    select
+        device_id,
+        manufacture_date
+    from int_devices_screened
+    where rejection_reason is null
+
+),
+
+accepted_releases as (
+
+    select release_id
+    from int_firmware_releases_screened
+    where rejection_reason is null
 
 ),
 
@@ -130,15 +148,31 @@ numbered as (
 screened as (
 
     select
-        numbered.*,
+        numbered.event_id,
+        numbered.device_id,
+        numbered.release_id,
+        numbered.occurred_at,
+        numbered.error_code,
+        numbered.error_category,
+        numbered.severity,
+        numbered.occurred_date,
+        numbered.event_copy_number,
         case
-            when numbered.event_id is null then 'missing_event_id'
-            when numbered.occurred_at is null then 'unparseable_occurred_at'
-            when stg_fleet__devices.device_id is null then 'unknown_device'
-            when stg_fleet__firmware_releases.release_id is null then 'unknown_release'
+            when numbered.raw_value_fault is not null then numbered.raw_value_fault
+            when accepted_devices.device_id is null then 'unknown_device'
+            when accepted_releases.release_id is null then 'unknown_release'
+            when
+                {{ is_unknown_value(
+                    'numbered.error_category',
+                    ['crash', 'playback', 'network', 'ui', 'power', 'storage'],
+                ) }}
+                then 'unknown_error_category'
+            when
+                {{ is_unknown_value('numbered.severity', ['low', 'medium', 'high', 'critical']) }}
+                then 'unknown_severity'
             when numbered.event_copy_number > 1 then 'duplicate_event_id'
             when
-                numbered.occurred_date < stg_fleet__devices.manufacture_date
+                numbered.occurred_date < accepted_devices.manufacture_date
                 then 'occurred_before_manufacture'
             when
                 numbered.occurred_date > int_data_bounds_computed.as_of_date
@@ -147,10 +181,10 @@ screened as (
         coalesce(numbered.occurred_date, cast('9999-12-31' as date)) as screening_batch_date
     from numbered
     cross join int_data_bounds_computed
-    left join stg_fleet__devices
-        on numbered.device_id = stg_fleet__devices.device_id
-    left join stg_fleet__firmware_releases
-        on numbered.release_id = stg_fleet__firmware_releases.release_id
+    left join accepted_devices
+        on numbered.device_id = accepted_devices.device_id
+    left join accepted_releases
+        on numbered.release_id = accepted_releases.release_id
 
 )
 

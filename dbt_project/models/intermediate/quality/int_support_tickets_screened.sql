@@ -1,3 +1,6 @@
+{#- Support tickets tagged with a rejection_reason (null = accepted; the first matching reason
+    wins). Of several rows with one ticket_id, the first (rows without a raw-value fault first,
+    then by opened_at) is kept. -#}
 with
 
 stg_fleet__support_tickets as (
@@ -6,9 +9,9 @@ stg_fleet__support_tickets as (
 
 ),
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
 
 ),
 
@@ -18,24 +21,70 @@ int_data_bounds_computed as (
 
 ),
 
+accepted_devices as (
+
+    select
+        device_id,
+        manufacture_date
+    from int_devices_screened
+    where rejection_reason is null
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by ticket_id
+            order by
+                case when raw_value_fault is null then 0 else 1 end,
+                opened_at,
+                device_id
+        ) as ticket_copy_number
+    from stg_fleet__support_tickets
+
+),
+
 screened as (
 
     select
-        stg_fleet__support_tickets.*,
+        numbered.ticket_id,
+        numbered.device_id,
+        numbered.opened_at,
+        numbered.symptom,
+        numbered.resolution,
+        numbered.resolved_at,
+        numbered.opened_date,
+        numbered.is_rma,
+        numbered.ticket_copy_number,
         case
-            when stg_fleet__support_tickets.opened_at is null then 'unparseable_opened_at'
-            when stg_fleet__devices.device_id is null then 'unknown_device'
+            when numbered.raw_value_fault is not null then numbered.raw_value_fault
+            when numbered.ticket_copy_number > 1 then 'duplicate_ticket_id'
+            when accepted_devices.device_id is null then 'unknown_device'
             when
-                stg_fleet__support_tickets.opened_date < stg_fleet__devices.manufacture_date
+                {{ is_unknown_value(
+                    'numbered.symptom',
+                    ['no_video', 'freezes', 'no_network', 'reboots', 'dead_device', 'other'],
+                ) }}
+                then 'unknown_symptom'
+            when
+                {{ is_unknown_value(
+                    'numbered.resolution', ['remote_fix', 'no_fault_found', 'rma', 'open']
+                ) }}
+                then 'unknown_resolution'
+            when numbered.resolved_at < numbered.opened_at then 'resolved_before_opened'
+            when
+                numbered.opened_date < accepted_devices.manufacture_date
                 then 'opened_before_manufacture'
             when
-                stg_fleet__support_tickets.opened_date > int_data_bounds_computed.as_of_date
+                numbered.opened_date > int_data_bounds_computed.as_of_date
                 then 'opened_after_as_of_date'
         end as rejection_reason
-    from stg_fleet__support_tickets
+    from numbered
     cross join int_data_bounds_computed
-    left join stg_fleet__devices
-        on stg_fleet__support_tickets.device_id = stg_fleet__devices.device_id
+    left join accepted_devices
+        on numbered.device_id = accepted_devices.device_id
 
 )
 

@@ -3,6 +3,7 @@ with
 int_firmware_releases_screened as (
 
     select * from {{ ref('int_firmware_releases_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -72,7 +73,7 @@ described as (
             {{ dbt.datediff('previous_release_date', 'release_date', 'day') }}
             as {{ dbt.type_int() }}
         ) as days_since_previous_release,
-        quarantine_reason
+        repair_reason
     from sequenced
 
 )

@@ -27,9 +27,10 @@ int_error_events_screened as (
 
 ),
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -59,16 +60,16 @@ error_days as (
 
     select
         int_error_events_screened.release_id,
-        stg_fleet__devices.device_model_id,
-        stg_fleet__devices.region,
+        int_devices_screened.device_model_id,
+        int_devices_screened.region,
         int_error_events_screened.occurred_date as activity_date,
         count(*) as error_count,
         sum(
             case when int_error_events_screened.error_category = 'crash' then 1 else 0 end
         ) as crash_error_count
     from int_error_events_screened
-    inner join stg_fleet__devices
-        on int_error_events_screened.device_id = stg_fleet__devices.device_id
+    inner join int_devices_screened
+        on int_error_events_screened.device_id = int_devices_screened.device_id
     where
         int_error_events_screened.rejection_reason is null
         and {{ reprocessed_rows_filter(
@@ -76,8 +77,8 @@ error_days as (
         ) }}
     group by
         int_error_events_screened.release_id,
-        stg_fleet__devices.device_model_id,
-        stg_fleet__devices.region,
+        int_devices_screened.device_model_id,
+        int_devices_screened.region,
         int_error_events_screened.occurred_date
 
 ),

@@ -1,14 +1,16 @@
 with
 
-stg_fleet__device_models as (
+int_device_models_screened as (
 
-    select * from {{ ref('stg_fleet__device_models') }}
+    select * from {{ ref('int_device_models_screened') }}
+    where rejection_reason is null
 
 ),
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -17,7 +19,7 @@ device_counts as (
     select
         device_model_id,
         count(*) as device_count
-    from stg_fleet__devices
+    from int_devices_screened
     group by device_model_id
 
 ),
@@ -25,15 +27,15 @@ device_counts as (
 device_models as (
 
     select
-        stg_fleet__device_models.device_model_id,
-        stg_fleet__device_models.model_name,
-        stg_fleet__device_models.platform_id,
-        stg_fleet__device_models.soc_family,
-        stg_fleet__device_models.launch_date,
+        int_device_models_screened.device_model_id,
+        int_device_models_screened.model_name,
+        int_device_models_screened.platform_id,
+        int_device_models_screened.soc_family,
+        int_device_models_screened.launch_date,
         coalesce(device_counts.device_count, 0) as device_count
-    from stg_fleet__device_models
+    from int_device_models_screened
     left join device_counts
-        on stg_fleet__device_models.device_model_id = device_counts.device_model_id
+        on int_device_models_screened.device_model_id = device_counts.device_model_id
 
 )
 

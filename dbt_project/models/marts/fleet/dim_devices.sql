@@ -1,14 +1,16 @@
 with
 
-stg_fleet__devices as (
+int_devices_screened as (
 
-    select * from {{ ref('stg_fleet__devices') }}
+    select * from {{ ref('int_devices_screened') }}
+    where rejection_reason is null
 
 ),
 
-stg_fleet__device_models as (
+int_device_models_screened as (
 
-    select * from {{ ref('stg_fleet__device_models') }}
+    select * from {{ ref('int_device_models_screened') }}
+    where rejection_reason is null
 
 ),
 
@@ -21,19 +23,19 @@ int_data_bounds_computed as (
 aged as (
 
     select
-        stg_fleet__devices.device_id,
-        stg_fleet__devices.device_model_id,
-        stg_fleet__device_models.platform_id,
-        stg_fleet__devices.region,
-        stg_fleet__devices.manufacture_date,
-        stg_fleet__devices.hardware_revision,
+        int_devices_screened.device_id,
+        int_devices_screened.device_model_id,
+        int_device_models_screened.platform_id,
+        int_devices_screened.region,
+        int_devices_screened.manufacture_date,
+        int_devices_screened.hardware_revision,
         {{ dbt.datediff(
-            'stg_fleet__devices.manufacture_date', 'int_data_bounds_computed.as_of_date', 'day'
+            'int_devices_screened.manufacture_date', 'int_data_bounds_computed.as_of_date', 'day'
         ) }} as device_age_days
-    from stg_fleet__devices
+    from int_devices_screened
     cross join int_data_bounds_computed
-    inner join stg_fleet__device_models
-        on stg_fleet__devices.device_model_id = stg_fleet__device_models.device_model_id
+    inner join int_device_models_screened
+        on int_devices_screened.device_model_id = int_device_models_screened.device_model_id
 
 ),
 

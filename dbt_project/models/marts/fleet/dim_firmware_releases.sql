@@ -31,7 +31,7 @@ releases as (
         platform_release_number,
         previous_release_id,
         days_since_previous_release,
-        quarantine_reason is not null as has_quarantined_code_change_counts
+        repair_reason is not null as has_quarantined_code_change_counts
     from int_firmware_releases_sequenced
 
 )

@@ -1,6 +1,32 @@
 {#- Every raw row that the screening models kept out of (or repaired for) the marts, with the
-    reason; nothing is dropped silently. -#}
+    reason; nothing is dropped silently. A missing key part reads `<null>`. -#}
+{%- set string = dbt.type_string() %}
+
 with
+
+int_device_models_screened as (
+
+    select * from {{ ref('int_device_models_screened') }}
+
+),
+
+int_devices_screened as (
+
+    select * from {{ ref('int_devices_screened') }}
+
+),
+
+int_firmware_releases_screened as (
+
+    select * from {{ ref('int_firmware_releases_screened') }}
+
+),
+
+int_daily_active_devices_screened as (
+
+    select * from {{ ref('int_daily_active_devices_screened') }}
+
+),
 
 int_error_events_screened as (
 
@@ -14,23 +40,58 @@ int_support_tickets_screened as (
 
 ),
 
-int_daily_active_devices_screened as (
-
-    select * from {{ ref('int_daily_active_devices_screened') }}
-
-),
-
-int_firmware_releases_screened as (
-
-    select * from {{ ref('int_firmware_releases_screened') }}
-
-),
-
 quarantined as (
 
     select
+        'device_models' as source_table,
+        coalesce(device_model_id, '<null>') as raw_row_key,
+        rejection_reason,
+        'row_excluded' as quarantine_action
+    from int_device_models_screened
+    where rejection_reason is not null
+
+    union all
+
+    select
+        'devices' as source_table,
+        coalesce(device_id, '<null>') as raw_row_key,
+        rejection_reason,
+        'row_excluded' as quarantine_action
+    from int_devices_screened
+    where rejection_reason is not null
+
+    union all
+
+    select
+        'firmware_releases' as source_table,
+        coalesce(release_id, '<null>') as raw_row_key,
+        coalesce(rejection_reason, repair_reason) as rejection_reason,
+        case
+            when rejection_reason is not null then 'row_excluded' else 'code_change_counts_nulled'
+        end as quarantine_action
+    from int_firmware_releases_screened
+    where rejection_reason is not null or repair_reason is not null
+
+    union all
+
+    select
+        'daily_active_devices' as source_table,
+        {{ dbt.concat([
+            "coalesce(cast(activity_date as " ~ string ~ "), '<null>')", "'|'",
+            "coalesce(release_id, '<null>')", "'|'",
+            "coalesce(device_model_id, '<null>')", "'|'",
+            "coalesce(region, '<null>')",
+        ]) }} as raw_row_key,
+        rejection_reason,
+        'row_excluded' as quarantine_action
+    from int_daily_active_devices_screened
+    where rejection_reason is not null
+
+    union all
+
+    select
         'error_events' as source_table,
-        coalesce(cast(event_id as {{ dbt.type_string() }}), '<null>') as raw_row_key,
+        coalesce(cast(event_id as {{ string }}), '<null>') as raw_row_key,
         rejection_reason,
         'row_excluded' as quarantine_action
     from int_error_events_screened
@@ -45,31 +106,6 @@ quarantined as (
         'row_excluded' as quarantine_action
     from int_support_tickets_screened
     where rejection_reason is not null
-
-    union all
-
-    select
-        'daily_active_devices' as source_table,
-        {{ dbt.concat([
-            "coalesce(cast(activity_date as " ~ dbt.type_string() ~ "), '<null>')", "'|'",
-            "coalesce(release_id, '<null>')", "'|'",
-            "coalesce(device_model_id, '<null>')", "'|'",
-            "coalesce(region, '<null>')",
-        ]) }} as raw_row_key,
-        rejection_reason,
-        'row_excluded' as quarantine_action
-    from int_daily_active_devices_screened
-    where rejection_reason is not null
-
-    union all
-
-    select
-        'firmware_releases' as source_table,
-        release_id as raw_row_key,
-        quarantine_reason as rejection_reason,
-        'code_change_counts_nulled' as quarantine_action
-    from int_firmware_releases_screened
-    where quarantine_reason is not null
 
 ),
 

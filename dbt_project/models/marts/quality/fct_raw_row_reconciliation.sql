@@ -1,68 +1,65 @@
-{#- Per screened raw table: rows read, rows accepted downstream and rows quarantined, so that
-    raw = accepted + excluded proves nothing was dropped silently. -#}
+{#- Per raw table: rows read (on its staging view, one row per raw row), rows accepted into the
+    marts (on its screening model) and rows excluded or repaired (in fct_quarantined_raw_rows),
+    so that raw = accepted + excluded proves no raw row was lost or counted twice. -#}
+{%- set raw_tables = [
+    'device_models',
+    'devices',
+    'firmware_releases',
+    'daily_active_devices',
+    'error_events',
+    'support_tickets',
+] %}
+
 with
 
-int_error_events_screened as (
+{% for table in raw_tables -%}
+stg_fleet__{{ table }} as (
 
-    select * from {{ ref('int_error_events_screened') }}
-
-),
-
-int_support_tickets_screened as (
-
-    select * from {{ ref('int_support_tickets_screened') }}
+    select * from {{ ref('stg_fleet__' ~ table) }}
 
 ),
 
-int_daily_active_devices_screened as (
+int_{{ table }}_screened as (
 
-    select * from {{ ref('int_daily_active_devices_screened') }}
-
-),
-
-int_firmware_releases_screened as (
-
-    select * from {{ ref('int_firmware_releases_screened') }}
+    select * from {{ ref('int_' ~ table ~ '_screened') }}
 
 ),
 
+{% endfor -%}
 fct_quarantined_raw_rows as (
 
     select * from {{ ref('fct_quarantined_raw_rows') }}
 
 ),
 
-screened_counts as (
+raw_counts as (
 
+    {% for table in raw_tables -%}
     select
-        'error_events' as source_table,
-        count(*) as raw_row_count,
-        sum(case when rejection_reason is null then 1 else 0 end) as accepted_row_count
-    from int_error_events_screened
-
+        '{{ table }}' as source_table,
+        count(*) as raw_row_count
+    from stg_fleet__{{ table }}
+    {% if not loop.last %}
     union all
 
+    {% endif -%}
+    {% endfor %}
+
+),
+
+accepted_counts as (
+
+    {% for table in raw_tables -%}
     select
-        'support_tickets' as source_table,
-        count(*) as raw_row_count,
-        sum(case when rejection_reason is null then 1 else 0 end) as accepted_row_count
-    from int_support_tickets_screened
-
-    union all
-
-    select
-        'daily_active_devices' as source_table,
-        count(*) as raw_row_count,
-        sum(case when rejection_reason is null then 1 else 0 end) as accepted_row_count
-    from int_daily_active_devices_screened
-
-    union all
-
-    select
-        'firmware_releases' as source_table,
-        count(*) as raw_row_count,
+        '{{ table }}' as source_table,
         count(*) as accepted_row_count
-    from int_firmware_releases_screened
+    from int_{{ table }}_screened
+    where rejection_reason is null
+    {% if not loop.last %}
+    union all
+
+    {% endif -%}
+    {% endfor %}
 
 ),
 
@@ -80,10 +77,10 @@ quarantine_counts as (
 reconciled as (
 
     select
-        screened_counts.source_table,
-        cast(screened_counts.raw_row_count as {{ dbt.type_bigint() }}) as raw_row_count,
+        raw_counts.source_table,
+        cast(raw_counts.raw_row_count as {{ dbt.type_bigint() }}) as raw_row_count,
         cast(
-            coalesce(screened_counts.accepted_row_count, 0) as {{ dbt.type_bigint() }}
+            coalesce(accepted_counts.accepted_row_count, 0) as {{ dbt.type_bigint() }}
         ) as accepted_row_count,
         cast(
             coalesce(quarantine_counts.excluded_row_count, 0) as {{ dbt.type_bigint() }}
@@ -91,9 +88,11 @@ reconciled as (
         cast(
             coalesce(quarantine_counts.repaired_row_count, 0) as {{ dbt.type_bigint() }}
         ) as repaired_row_count
-    from screened_counts
+    from raw_counts
+    left join accepted_counts
+        on raw_counts.source_table = accepted_counts.source_table
     left join quarantine_counts
-        on screened_counts.source_table = quarantine_counts.source_table
+        on raw_counts.source_table = quarantine_counts.source_table
 
 )
 

@@ -1,3 +1,14 @@
+{#- Two fault columns: raw_value_fault (the release cannot be placed: excluded) and
+    count_value_fault (only its counts are unusable: nulled, see int_firmware_releases_screened). -#}
+{%- set release_date_types = {'release_date': 'date'} %}
+{%- set count_types = {
+    'files_changed': dbt.type_int(),
+    'lines_added': dbt.type_int(),
+    'lines_deleted': dbt.type_int(),
+    'package_size_kb': dbt.type_int(),
+    'test_files_changed': dbt.type_int(),
+} %}
+
 with
 
 source as (
@@ -13,13 +24,17 @@ renamed as (
         cast(platform_id as {{ dbt.type_string() }}) as platform_id,
         cast(version as {{ dbt.type_string() }}) as version,
         cast(patch_type as {{ dbt.type_string() }}) as patch_type,
-        {{ dbt.safe_cast('files_changed', dbt.type_int()) }} as files_changed,
-        {{ dbt.safe_cast('lines_added', dbt.type_int()) }} as lines_added,
-        {{ dbt.safe_cast('lines_deleted', dbt.type_int()) }} as lines_deleted,
+        {{ dbt.safe_cast('files_changed', count_types.files_changed) }} as files_changed,
+        {{ dbt.safe_cast('lines_added', count_types.lines_added) }} as lines_added,
+        {{ dbt.safe_cast('lines_deleted', count_types.lines_deleted) }} as lines_deleted,
         cast(components_touched as {{ dbt.type_string() }}) as components_touched,
-        {{ dbt.safe_cast('package_size_kb', dbt.type_int()) }} as package_size_kb,
-        {{ dbt.safe_cast('test_files_changed', dbt.type_int()) }} as test_files_changed,
-        {{ dbt.safe_cast('release_date', 'date') }} as release_date
+        {{ dbt.safe_cast('package_size_kb', count_types.package_size_kb) }} as package_size_kb,
+        {{ dbt.safe_cast('test_files_changed', count_types.test_files_changed) }}
+            as test_files_changed,
+        {{ dbt.safe_cast('release_date', release_date_types.release_date) }} as release_date,
+        {{ raw_value_fault(['release_id', 'version', 'release_date'], release_date_types) }}
+            as raw_value_fault,
+        {{ raw_value_fault(count_types | list, count_types) }} as count_value_fault
     from source
 
 ),

@@ -1,3 +1,5 @@
+{%- set raw_types = {'opened_at': dbt.type_timestamp(), 'resolved_at': dbt.type_timestamp()} %}
+
 with
 
 source as (
@@ -11,10 +13,11 @@ renamed as (
     select
         cast(ticket_id as {{ dbt.type_string() }}) as ticket_id,
         cast(device_id as {{ dbt.type_string() }}) as device_id,
-        {{ dbt.safe_cast('opened_at', dbt.type_timestamp()) }} as opened_at,
+        {{ dbt.safe_cast('opened_at', raw_types.opened_at) }} as opened_at,
         cast(symptom as {{ dbt.type_string() }}) as symptom,
         cast(resolution as {{ dbt.type_string() }}) as resolution,
-        {{ dbt.safe_cast('resolved_at', dbt.type_timestamp()) }} as resolved_at
+        {{ dbt.safe_cast('resolved_at', raw_types.resolved_at) }} as resolved_at,
+        {{ raw_value_fault(['ticket_id', 'opened_at'], raw_types) }} as raw_value_fault
     from source
 
 ),
