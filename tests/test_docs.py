@@ -1,8 +1,8 @@
 """The docs hold together: every relative link in README.md and docs/*.md resolves (an
 #anchor to a heading of the markdown file it points into), the dbt docs name existing
-pages, and every command the README's quickstart and jobs table show exists:
-`patchrisk ...` answers `--help` and knows each option given, make targets are in the
-Makefile, dbt subcommands and options are dbt's."""
+pages, and every command the README's quickstart and jobs table, and the docs' bash blocks,
+show exists: `patchrisk ...` answers `--help` and knows each option given, make targets are
+in the Makefile, dbt subcommands and options are dbt's."""
 
 from __future__ import annotations
 
@@ -122,23 +122,39 @@ def _simple_commands(line: str) -> list[list[str]]:
     return out
 
 
-def readme_commands() -> list[list[str]]:
-    """The patchrisk / make / dbt commands of the README's quickstart and jobs table."""
+def _bash_lines(text: str) -> list[str]:
+    """The lines of the ```bash blocks, backslash continuations joined."""
+    lines, fenced, pending = [], False, ""
+    for line in text.splitlines():
+        if FENCE.match(line):
+            fenced = line.strip() == "```bash"
+        elif fenced and line.endswith("\\"):
+            pending += line[:-1] + " "
+        elif fenced:
+            lines.append(pending + line)
+            pending = ""
+    return lines
+
+
+def documented_commands() -> list[list[str]]:
+    """The patchrisk / make / dbt commands of the README's quickstart and jobs table (code
+    blocks and inline code), and of every ```bash block in README.md and docs/*.md."""
     text = README.read_text()
     lines = []
     for title in COMMAND_SECTIONS:
         prose, code = _prose_and_code(_section(text, title))
         lines += code + [span.strip("`") for span in INLINE_CODE.findall("\n".join(prose))]
-    commands = [c for line in lines for c in _simple_commands(line) if c[0] in PROGRAMS]
+    lines += [line for page in PAGES for line in _bash_lines(page.read_text())]
+    commands = {tuple(c) for line in lines for c in _simple_commands(line) if c[0] in PROGRAMS}
     assert {c[0] for c in commands} == set(PROGRAMS)
-    return commands
+    return [list(c) for c in sorted(commands)]
 
 
-COMMANDS = readme_commands()
+COMMANDS = documented_commands()
 
 
 def arguments_of(program: str) -> list[list[str]]:
-    """What follows the program in each README command that runs it."""
+    """What follows the program in each documented command that runs it."""
     return [c[1:] for c in COMMANDS if c[0] == program]
 
 
@@ -184,7 +200,8 @@ def makefile_targets() -> set[str]:
 def test_make_targets_exist() -> None:
     targets = makefile_targets()
     wanted = {w for words in arguments_of("make") for w in words if "=" not in w}
-    assert wanted and not wanted - targets
+    assert wanted, "the docs show no make command"
+    assert not wanted - targets
 
 
 def test_dbt_commands_exist() -> None:
