@@ -2,7 +2,7 @@
     the raw events from `incremental_lookback_days` before the latest accepted day on (plus
     the events without a parseable occurred_at), so that appending a day of telemetry costs
     that day, not the history. Duplicate event ids are numbered after the copies already
-    screened, exactly as a full build numbers them. See README "Incremental builds". -#}
+    screened, exactly as a full build numbers them. See docs/warehouse.md, "Incremental builds". -#}
 {{ config(
     materialized=day_incremental_materialization(),
     incremental_strategy='delete+insert',
