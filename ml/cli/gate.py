@@ -125,7 +125,7 @@ def gate(
 ) -> None:
     """Score candidate patches and decide pass / review / block before they ship.
 
-    INPUT is a CSV or JSON file of candidate patches ('-' reads stdin; schema in the README).
+    INPUT is a CSV or JSON file of candidate patches ('-' reads stdin; schema in docs/gate.md).
     Exit 0: all pass; 1: a patch fails the gate; 2: bad input or usage; 3: environment
     failure (no warehouse, no champion, a model hash mismatch, a locked warehouse).
     """

@@ -83,7 +83,7 @@ def main() -> None:
     "--drift-at",
     type=ISODate(),
     default=None,
-    help="From this date a new platform launches and the causes of regressions shift (see README).",
+    help="From this date a new platform launches and the causes of regressions shift (see docs/raw-telemetry.md).",
 )
 @click.option(
     "--format",

@@ -4,7 +4,7 @@ Everything here needs the input only; the checks against the warehouse (known pl
 version not yet released, planned date after the platform's latest release) live in
 `ml.gate.scoring`. Every problem raises BadInputError with one line naming the row and the column.
 
-Input schema (README, "The CI risk gate"):
+Input schema (docs/gate.md):
 
 | column               | type                | rule                                          |
 |----------------------|---------------------|-----------------------------------------------|

@@ -7,7 +7,7 @@ dbt computes for released firmware in
 - `int_firmware_releases_sequenced`: is_hotfix, is_security, version_bump_kind,
   code_churn_score, touches_<component>, test_file_ratio.
 
-tests/gate/test_parity.py proves the two equal on historical releases. Change one, change
+tests/gate/test_gate_parity.py proves the two equal on historical releases. Change one, change
 the other.
 """
 

@@ -8,7 +8,7 @@ days_since_previous_release counted from the planned date. The context date is t
 date when the data covers it (on or before the as-of date), else the as-of date + 1 (the
 row holding everything observable now). `ml.modeling.score.score_mart` then applies the model as it
 does to the mart, so the features, probabilities and decisions of a historical release are
-the same on both paths (tests/gate/test_parity.py).
+the same on both paths (tests/gate/test_gate_parity.py).
 
 The warehouse is opened read-only, read inside one transaction and closed before scoring.
 A warehouse held by a writer (a running `dbt build`) is an EnvironmentFailure (exit 3).

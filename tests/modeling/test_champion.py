@@ -69,17 +69,17 @@ def test_float_comparison_is_tight() -> None:
 
 
 def test_champion_is_calibrated(champion: dict) -> None:
-    """Issue 3 target on the default world's test slice (README, "ML layer")."""
+    """Issue 3 target on the default world's test slice (docs/ml.md)."""
     assert champion["metrics"]["classifier"]["model"]["ece"] <= 0.05
 
 
 def test_champion_is_close_to_the_oracle(champion: dict) -> None:
-    """Issue 3 target on the default world's test slice (README, "ML layer")."""
+    """Issue 3 target on the default world's test slice (docs/ml.md)."""
     model, oracle = (champion["metrics"]["classifier"][k] for k in ("model", "oracle"))
     assert model["roc_auc"] >= oracle["roc_auc"] - 0.03
 
 
 def test_champion_beats_the_prototype_recipe(champion: dict) -> None:
-    """Issue 3 target on the default world's test slice (README, "ML layer")."""
+    """Issue 3 target on the default world's test slice (docs/ml.md)."""
     model, proto = (champion["metrics"]["classifier"][k] for k in ("model", "prototype_recipe"))
     assert model["roc_auc"] >= proto["roc_auc"] + 0.05
