@@ -83,7 +83,8 @@ def main() -> None:
     "--drift-at",
     type=ISODate(),
     default=None,
-    help="From this date a new platform launches and the causes of regressions shift (see docs/raw-telemetry.md).",
+    help="From this date a new platform launches and the causes of regressions shift "
+    "(see docs/raw-telemetry.md).",
 )
 @click.option(
     "--format",
