@@ -185,8 +185,8 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     """Build the warehouse with dbt: every model, data test and unit test (or --select)."""
-    from ml.warehouse import build as build_warehouse
     from ml.warehouse.dbt import BuildConfig
+    from ml.warehouse.dbt import build as build_warehouse
     from ml.warehouse.raw_contract import check_raw_dir
 
     config = BuildConfig(

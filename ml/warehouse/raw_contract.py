@@ -21,10 +21,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from ml.errors import BadInputError
+from ml.warehouse.dbt import PROJECT_DIR
 
-SOURCES_YML = (
-    Path(__file__).resolve().parents[1] / "dbt_project/models/staging/fleet/_fleet__sources.yml"
-)
+SOURCES_YML = PROJECT_DIR / "models/staging/fleet/_fleet__sources.yml"
 SOURCE_NAME = "fleet"
 RawFormat = Literal["csv", "parquet"]
 
