@@ -8,7 +8,8 @@ Input schema (README, "The CI risk gate"):
 
 | column               | type                | rule                                          |
 |----------------------|---------------------|-----------------------------------------------|
-| version              | text                | MAJOR.MINOR.PATCH, no leading zeros (SemVer)  |
+| version              | text                | MAJOR.MINOR.PATCH, no leading zeros (SemVer), |
+|                      |                     | each number below 10^9 (an int32 in the SQL)  |
 | platform_id          | text                | a platform of the warehouse                   |
 | patch_type           | text                | bugfix / feature / security / hotfix          |
 | files_changed        | integer             | 0 .. 2^31-1                                   |
@@ -17,7 +18,8 @@ Input schema (README, "The CI risk gate"):
 | components_touched   | text, optional      | `a|b`, known components, empty = none         |
 | package_size_kb      | integer             | 0 .. 2^31-1                                   |
 | test_files_changed   | integer             | 0 .. files_changed                            |
-| planned_release_date | YYYY-MM-DD, optional| empty = the day after the data's as-of date   |
+| planned_release_date | YYYY-MM-DD, optional| 1900-01-01 .. 2199-12-31; empty = the day     |
+|                      |                     | after the data's as-of date                   |
 
 Digits are ASCII only: Python's int() and regex `\\d` also accept other scripts' digits
 (Arabic-Indic, fullwidth ...), which would make a fullwidth 5.5.0 a new version beside the
@@ -72,11 +74,13 @@ InputFormat = Literal["auto", "csv", "json"]
 # SemVer 2.0 core: no leading zeros, so one version has one spelling; 9 digits fit int32.
 _VERSION_PART = r"(?:0|[1-9][0-9]{0,8})"
 _VERSION = rf"{_VERSION_PART}\.{_VERSION_PART}\.{_VERSION_PART}"
-_INTEGER = r"\+?[0-9]{1,18}"
+_COUNT = r"\+?[0-9]+"  # leading zeros and a plus sign allowed
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # Longer JSON integers stay text (int() refuses more than 4,300 digits); the count check
 # then reports them as too large.
 _MAX_JSON_INTEGER_DIGITS = 19
+# Planned dates the gate's day arithmetic handles (nanosecond timestamps end in 2262).
+FIRST_PLANNED_DATE, LAST_PLANNED_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
 _NOT_SCALAR = "\x00not-a-scalar"
 
 
@@ -288,23 +292,23 @@ def _count_problem(value: str) -> str:
         return f"{value} is not allowed (a count must be finite)"
     if re.fullmatch(r"-0*[1-9][0-9]*(\.0*)?", value):
         return f"negative count {shown(value)}"
-    if re.fullmatch(r"\+?[0-9]+", value):
-        return f"{shown(value)} is larger than {MAX_COUNT}"
     return f"{shown(value)} is not a non-negative integer (ASCII digits)"
 
 
 def _integer_column(text: pd.Series, column: str, name: str) -> pd.Series:
     s = text.str.strip()
-    ok = s.str.fullmatch(_INTEGER)
+    ok = s.str.fullmatch(_COUNT)
     if not ok.all():
         i = _first_bad(~ok)
         raise BadInputError(f"{_where(name, i + 1, column)}: {_count_problem(s.iloc[i])}")
-    values = s.astype("int64")
-    too_big = values > MAX_COUNT
+    digits = s.str.lstrip("+").str.lstrip("0").replace("", "0")
+    too_big = digits.str.len() > len(str(MAX_COUNT))
+    values = digits.where(~too_big, "0").astype("int64")
+    too_big |= values > MAX_COUNT
     if too_big.any():
         i = _first_bad(too_big)
         raise BadInputError(
-            f"{_where(name, i + 1, column)}: {values.iloc[i]} is larger than {MAX_COUNT}"
+            f"{_where(name, i + 1, column)}: {shown(s.iloc[i])} is larger than {MAX_COUNT}"
         )
     return values
 
@@ -398,12 +402,12 @@ def _planned_dates(cells: pd.DataFrame, name: str) -> pd.Series:
     present = s != ""
     shaped = s.str.fullmatch(_DATE)
     parsed = pd.to_datetime(s.where(present & shaped), format="%Y-%m-%d", errors="coerce")
-    bad = present & parsed.isna()
+    bad = present & ~parsed.between(FIRST_PLANNED_DATE, LAST_PLANNED_DATE)
     if bad.any():
         i = _first_bad(bad)
         raise BadInputError(
             f"{_where(name, i + 1, 'planned_release_date')}: {shown(s.iloc[i])} is not a date "
-            "in YYYY-MM-DD form"
+            f"in YYYY-MM-DD form from {FIRST_PLANNED_DATE.date()} to {LAST_PLANNED_DATE.date()}"
         )
     return parsed.astype("datetime64[s]")
 

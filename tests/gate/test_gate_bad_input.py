@@ -120,6 +120,8 @@ BAD_VALUES = [
     ("components_touched", "ui|ui", "appears twice"),
     ("planned_release_date", "2026-02-30", "not a date"),
     ("planned_release_date", "tomorrow", "not a date"),
+    ("planned_release_date", "2200-01-01", "to 2199-12-31"),  # beyond the day arithmetic
+    ("planned_release_date", "9999-12-31", "to 2199-12-31"),
 ]
 
 
@@ -217,6 +219,12 @@ def test_json_non_finite_numbers(
     path = tmp_path / "p.json"
     path.write_text(f"[{_patch_json(gate_world, files_changed=literal)}]")
     assert_one_line_error(_gate(gate_world, path), 2, "row 1", "column files_changed", words)
+
+
+def test_counts_may_have_leading_zeros_and_a_plus(gate_world: GateWorld, tmp_path: Path) -> None:
+    row = gate_world.patch(files_changed="+" + "0" * 30 + "12", lines_added="0" * 40)
+    result = _gate(gate_world, write_csv(tmp_path / "p.csv", [row]), "--block-threshold", "1")
+    assert result.exit_code == 0, result.output
 
 
 def test_json_minus_zero_is_the_integer_zero(gate_world: GateWorld, tmp_path: Path) -> None:
