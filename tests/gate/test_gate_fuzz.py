@@ -179,7 +179,7 @@ def valid_rows(draw, w: FuzzWorld, fmt: str) -> list[Row]:
             unique_by=lambda p: (p["platform_id"], p["version"]),
         )
     )
-    optional = draw(st.lists(st.sampled_from(OPTIONAL_COLUMNS), unique=True))
+    optional = draw(st.sampled_from([OPTIONAL_COLUMNS, *([c] for c in OPTIONAL_COLUMNS), []]))
     columns = draw(st.permutations([*REQUIRED_COLUMNS, *optional]))
     rows = [[(c, p[c]) for c in columns] for p in patches]
     if fmt == "json" and draw(st.booleans()):  # JSON may also leave out empty optional keys
@@ -389,38 +389,45 @@ def _duplicate_version(draw, w: FuzzWorld, rows: list[Row], fmt: str) -> tuple[l
 ROW_MUTATIONS: tuple[Callable, ...] = (_bad_cell, _bad_cell, _bad_keys, _duplicate_version)
 
 
-def _json_structure(text: str, rows: list[Row], s: Spelling) -> st.SearchStrategy[str]:
+def _json_structure(text: str, rows: list[Row], s: Spelling) -> st.SearchStrategy[tuple]:
+    """(broken JSON, what is broken)."""
     stripped = text.rstrip()
     listed = json_text(rows, replace(s, wrap=False))
-    depth = st.sampled_from([1, 2, 100_000])
     return st.one_of(
-        st.integers(0, len(stripped) - 1).map(lambda n: stripped[:n]),  # cut off
-        depth.map(lambda d: "[" * d + text + "]" * d),
-        st.sampled_from(["{}", "[]", '{"patches": []}', "null", "1", '"x"', "[1]", "[[]]"]),
-        st.just(f'{{"patches": {listed}, "x": 1}}'),
-        st.just(f'{{"candidates": {listed}}}'),
+        st.sampled_from([1, 2, 100_000]).map(lambda d: ("[" * d + text + "]" * d, f"nested {d}")),
+        st.integers(0, len(stripped) - 1).map(lambda n: (stripped[:n], "cut off")),
+        st.sampled_from(["{}", "[]", '{"patches": []}', "null", "1", '"x"', "[1]", "[[]]"]).map(
+            lambda t: (t, "not a list of patches")
+        ),
+        st.sampled_from([f'{{"patches": {listed}, "x": 1}}', f'{{"candidates": {listed}}}']).map(
+            lambda t: (t, "wrong wrapper")
+        ),
     )
 
 
-def _csv_structure(text: str, s: Spelling) -> st.SearchStrategy[str]:
+def _csv_structure(text: str, s: Spelling) -> st.SearchStrategy[tuple]:
+    """(broken CSV, what is broken)."""
     lines = text.split(s.newline)
-    return st.one_of(
-        st.just(lines[0] + s.newline),  # a header, no patches
-        st.just(s.newline.join([*lines[:2], lines[1] + ",x", *lines[2:]])),  # a ragged row
-        st.just(text + '"99.0.0,' + s.newline),  # an unterminated quote
-        st.sampled_from(["", " \n\n", "\n"]),
+    return st.sampled_from(
+        [
+            (lines[0] + s.newline, "header only"),
+            (s.newline.join([*lines[:2], lines[1] + ",x", *lines[2:]]), "ragged row"),
+            (text + '"99.0.0,' + s.newline, "unterminated quote"),
+            ("", "empty"),
+            (" \n\n", "blank"),
+        ]
     )
 
 
-def _bad_bytes(data: bytes) -> st.SearchStrategy[bytes]:
-    """Not UTF-8 (a stray byte >= 0x80, UTF-16) or not text (a NUL byte)."""
+def _bad_bytes(data: bytes) -> st.SearchStrategy[tuple]:
+    """(bytes that are not UTF-8 text, what is wrong)."""
     at = st.integers(0, len(data))
     return st.one_of(
         st.tuples(at, st.integers(0x80, 0xFF)).map(
-            lambda p: data[: p[0]] + bytes([p[1]]) + data[p[0] :]
+            lambda p: (data[: p[0]] + bytes([p[1]]) + data[p[0] :], "byte >= 0x80")
         ),
-        at.map(lambda n: data[:n] + b"\x00" + data[n:]),
-        st.just(data.decode().encode("utf-16")),
+        at.map(lambda n: (data[:n] + b"\x00" + data[n:], "NUL byte")),
+        st.just((data.decode().encode("utf-16"), "UTF-16")),
     )
 
 
@@ -437,8 +444,10 @@ def invalid_case(draw, w: FuzzWorld) -> Case:
     text = render(rows, fmt, s)
     if layer == "structure":
         broken = _json_structure(text, rows, s) if fmt == "json" else _csv_structure(text, s)
-        return Case(encode(draw(broken), s), fmt, False, 0, "structure")
-    return Case(draw(_bad_bytes(text.encode())), fmt, False, 0, "bytes")
+        text, what = draw(broken)
+        return Case(encode(text, s), fmt, False, 0, what)
+    data, what = draw(_bad_bytes(text.encode()))
+    return Case(data, fmt, False, 0, what)
 
 
 # ---- running the gate ------------------------------------------------------------------
