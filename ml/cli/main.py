@@ -108,7 +108,8 @@ def generate(
 ) -> None:
     """Simulate fleet telemetry and write the raw tables plus the oracle file.
 
-    Deterministic: the same options give byte-identical files.
+    Deterministic: the same options give byte-identical files. An option out of range
+    exits 2; a failure or Ctrl-C leaves OUT as it was (the staging folder is removed).
     """
     from ml.generate.world import generate_world
 
@@ -127,6 +128,8 @@ def generate(
         fail(str(exc), EXIT_BAD_INPUT)
     except OSError as exc:
         fail(f"cannot write to {out_dir}: {exc.strerror}", EXIT_FAILURE)
+    except MemoryError:
+        fail("out of memory: generate a smaller world (--events, --devices)", EXIT_FAILURE)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), indent=2))
     else:

@@ -8,7 +8,8 @@ Input schema (docs/gate.md):
 
 | column               | type                | rule                                          |
 |----------------------|---------------------|-----------------------------------------------|
-| version              | text                | MAJOR.MINOR.PATCH                             |
+| version              | text                | MAJOR.MINOR.PATCH, no leading zeros (SemVer), |
+|                      |                     | each number below 10^9 (an int32 in the SQL)  |
 | platform_id          | text                | a platform of the warehouse                   |
 | patch_type           | text                | bugfix / feature / security / hotfix          |
 | files_changed        | integer             | 0 .. 2^31-1                                   |
@@ -17,7 +18,12 @@ Input schema (docs/gate.md):
 | components_touched   | text, optional      | `a|b`, known components, empty = none         |
 | package_size_kb      | integer             | 0 .. 2^31-1                                   |
 | test_files_changed   | integer             | 0 .. files_changed                            |
-| planned_release_date | YYYY-MM-DD, optional| empty = the day after the data's as-of date   |
+| planned_release_date | YYYY-MM-DD, optional| 1900-01-01 .. 2199-12-31; empty = the day     |
+|                      |                     | after the data's as-of date                   |
+
+Digits are ASCII only: Python's int() and regex `\\d` also accept other scripts' digits
+(Arabic-Indic, fullwidth ...), which would make a fullwidth 5.5.0 a new version beside the
+released 5.5.0. A JSON object with a repeated key is refused (json keeps the last silently).
 """
 
 from __future__ import annotations
@@ -65,9 +71,16 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "planned_release_date",
 )
 InputFormat = Literal["auto", "csv", "json"]
-_VERSION = re.compile(r"\d{1,9}\.\d{1,9}\.\d{1,9}")
-_INTEGER = r"\+?\d{1,18}"
-_DATE = r"\d{4}-\d{2}-\d{2}"
+# SemVer 2.0 core: no leading zeros, so one version has one spelling; 9 digits fit int32.
+_VERSION_PART = r"(?:0|[1-9][0-9]{0,8})"
+_VERSION = rf"{_VERSION_PART}\.{_VERSION_PART}\.{_VERSION_PART}"
+_COUNT = r"\+?[0-9]+"  # leading zeros and a plus sign allowed
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# Longer JSON integers stay text (int() refuses more than 4,300 digits); the count check
+# then reports them as too large.
+_MAX_JSON_INTEGER_DIGITS = 19
+# Planned dates the gate's day arithmetic handles (nanosecond timestamps end in 2262).
+FIRST_PLANNED_DATE, LAST_PLANNED_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
 _NOT_SCALAR = "\x00not-a-scalar"
 
 
@@ -84,6 +97,11 @@ class Candidates:
 
 def _where(source: str, row: int, column: str | None = None) -> str:
     return f"{source} row {row}" + (f", column {column}" if column else "")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A cell quoted for a one-line message, cut to `limit` characters."""
+    return repr(value if len(value) <= limit else value[: limit - 3] + "...")
 
 
 def read_bytes(path: str) -> tuple[bytes, str]:
@@ -140,12 +158,12 @@ def _check_columns(columns: list[str], name: str) -> None:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise BadInputError(f"{name}: column {column!r} appears twice")
+            raise BadInputError(f"{name}: column {shown(column)} appears twice")
         seen.add(column)
     unknown = [c for c in columns if c not in INPUT_COLUMNS]
     if unknown:
         raise BadInputError(
-            f"{name}: unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"{name}: unknown column(s) {', '.join(map(shown, unknown))}; "
             f"expected {', '.join(INPUT_COLUMNS)}"
         )
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
@@ -196,13 +214,43 @@ def _json_cell(value: object) -> str:
     return _NOT_SCALAR
 
 
-def parse_json(text: str, name: str) -> pd.DataFrame:
-    """A JSON array of objects, or {"patches": [...]}; every cell as text."""
+class _JsonObject(dict):
+    """A JSON object that remembers its first repeated key (None: every key once)."""
+
+    repeated: str | None = None
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> _JsonObject:
+    obj = _JsonObject(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.repeated = next(k for k, _ in pairs if k in seen or seen.add(k))
+    return obj
+
+
+def _json_integer(digits: str) -> int | str:
+    return int(digits) if len(digits.lstrip("-")) <= _MAX_JSON_INTEGER_DIGITS else digits
+
+
+def _load_json(text: str, name: str) -> object:
     try:
-        data = json.loads(text)
+        return json.loads(text, object_pairs_hook=_json_object, parse_int=_json_integer)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"{name}: invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadInputError(f"{name}: invalid JSON: nested too deeply") from exc
+
+
+def _check_keys(obj: _JsonObject, where: str) -> None:
+    if obj.repeated is not None:
+        raise BadInputError(f"{where}: key {shown(obj.repeated)} appears twice")
+
+
+def parse_json(text: str, name: str) -> pd.DataFrame:
+    """A JSON array of objects, or {"patches": [...]}; every cell as text."""
+    data = _load_json(text, name)
     if isinstance(data, dict):
+        _check_keys(data, name)
         extra = sorted(set(data) - {"patches"})
         if extra or "patches" not in data:
             raise BadInputError(f'{name}: expected a list of patches or {{"patches": [...]}}')
@@ -217,6 +265,7 @@ def parse_json(text: str, name: str) -> pd.DataFrame:
     for i, item in enumerate(data, start=1):
         if not isinstance(item, dict):
             raise BadInputError(f"{_where(name, i)}: expected an object, got {type(item).__name__}")
+        _check_keys(item, _where(name, i))
         for key in item:
             if key not in columns:
                 columns.append(key)
@@ -233,29 +282,33 @@ def _first_bad(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0])
 
 
+def _count_problem(value: str) -> str:
+    """Why `value` (stripped text) is not a count."""
+    if value == _NOT_SCALAR:
+        return "expected a number, got a list or an object"
+    if value == "":
+        return "missing value"
+    if value.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return f"{value} is not allowed (a count must be finite)"
+    if re.fullmatch(r"-0*[1-9][0-9]*(\.0*)?", value):
+        return f"negative count {shown(value)}"
+    return f"{shown(value)} is not a non-negative integer (ASCII digits)"
+
+
 def _integer_column(text: pd.Series, column: str, name: str) -> pd.Series:
     s = text.str.strip()
-    ok = s.str.fullmatch(_INTEGER)
+    ok = s.str.fullmatch(_COUNT)
     if not ok.all():
         i = _first_bad(~ok)
-        value = s.iloc[i]
-        where = _where(name, i + 1, column)
-        if value == _NOT_SCALAR:
-            raise BadInputError(f"{where}: expected a number, got a list or an object")
-        if value == "":
-            raise BadInputError(f"{where}: missing value")
-        low = value.lower().lstrip("+-")
-        if low in ("nan", "inf", "infinity"):
-            raise BadInputError(f"{where}: {value} is not allowed (a count must be finite)")
-        if re.fullmatch(r"-\d+(\.0*)?", value):
-            raise BadInputError(f"{where}: negative count {value}")
-        raise BadInputError(f"{where}: {value!r} is not a non-negative integer")
-    values = s.astype("int64")
-    too_big = values > MAX_COUNT
+        raise BadInputError(f"{_where(name, i + 1, column)}: {_count_problem(s.iloc[i])}")
+    digits = s.str.lstrip("+").str.lstrip("0").replace("", "0")
+    too_big = digits.str.len() > len(str(MAX_COUNT))
+    values = digits.where(~too_big, "0").astype("int64")
+    too_big |= values > MAX_COUNT
     if too_big.any():
         i = _first_bad(too_big)
         raise BadInputError(
-            f"{_where(name, i + 1, column)}: {values.iloc[i]} is larger than {MAX_COUNT}"
+            f"{_where(name, i + 1, column)}: {shown(s.iloc[i])} is larger than {MAX_COUNT}"
         )
     return values
 
@@ -275,18 +328,19 @@ def check_candidates(cells: pd.DataFrame, name: str) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(cells)))
     for column in ("version", "platform_id", "patch_type"):
         out[column] = _text_column(cells[column].astype(str), column, name).to_numpy()
-    bad = ~out["version"].str.fullmatch(_VERSION.pattern)
+    bad = ~out["version"].str.fullmatch(_VERSION)
     if bad.any():
         i = _first_bad(bad)
         raise BadInputError(
-            f"{_where(name, i + 1, 'version')}: {out['version'].iloc[i]!r} is not MAJOR.MINOR.PATCH"
+            f"{_where(name, i + 1, 'version')}: {shown(out['version'].iloc[i])} is not "
+            "MAJOR.MINOR.PATCH (ASCII digits, no leading zeros)"
         )
     bad = ~out["patch_type"].isin(PATCH_TYPES)
     if bad.any():
         i = _first_bad(bad)
         raise BadInputError(
             f"{_where(name, i + 1, 'patch_type')}: unknown patch type "
-            f"{out['patch_type'].iloc[i]!r} (expected {', '.join(PATCH_TYPES)})"
+            f"{shown(out['patch_type'].iloc[i])} (expected {', '.join(PATCH_TYPES)})"
         )
     for column in RAW_COUNT_COLUMNS:
         out[column] = _integer_column(cells[column].astype(str), column, name).to_numpy()
@@ -309,7 +363,7 @@ def check_candidates(cells: pd.DataFrame, name: str) -> pd.DataFrame:
         ]
         raise BadInputError(
             f"{_where(name, int(same[1]) + 1, 'version')}: duplicate version "
-            f"{first['platform_id']} {first['version']} (also row {int(same[0]) + 1})"
+            f"{shown(first['platform_id'])} {first['version']} (also row {int(same[0]) + 1})"
         )
     out.insert(0, "row", np.arange(1, len(out) + 1))
     return out
@@ -331,12 +385,12 @@ def _components(cells: pd.DataFrame, name: str) -> pd.Series:
         if unknown:
             raise BadInputError(
                 f"{_where(name, i + 1, 'components_touched')}: unknown component "
-                f"{unknown[0]!r} (expected {', '.join(COMPONENTS)}, separated by '|')"
+                f"{shown(unknown[0])} (expected {', '.join(COMPONENTS)}, separated by '|')"
             )
         if len(set(parts)) != len(parts):
             raise BadInputError(
                 f"{_where(name, i + 1, 'components_touched')}: a component appears twice "
-                f"in {value!r}"
+                f"in {shown(value)}"
             )
     return s.astype(object)
 
@@ -348,12 +402,12 @@ def _planned_dates(cells: pd.DataFrame, name: str) -> pd.Series:
     present = s != ""
     shaped = s.str.fullmatch(_DATE)
     parsed = pd.to_datetime(s.where(present & shaped), format="%Y-%m-%d", errors="coerce")
-    bad = present & parsed.isna()
+    bad = present & ~parsed.between(FIRST_PLANNED_DATE, LAST_PLANNED_DATE)
     if bad.any():
         i = _first_bad(bad)
         raise BadInputError(
-            f"{_where(name, i + 1, 'planned_release_date')}: {s.iloc[i]!r} is not a date "
-            "in YYYY-MM-DD form"
+            f"{_where(name, i + 1, 'planned_release_date')}: {shown(s.iloc[i])} is not a date "
+            f"in YYYY-MM-DD form from {FIRST_PLANNED_DATE.date()} to {LAST_PLANNED_DATE.date()}"
         )
     return parsed.astype("datetime64[s]")
 

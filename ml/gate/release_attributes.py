@@ -83,7 +83,7 @@ def version_parts(version: pd.Series, count: int = 3) -> list[pd.Series]:
     for i in range(count):
         text = parts[i] if i in parts.columns else pd.Series("", index=version.index)
         text = text.fillna("").astype(str).str.strip()
-        digits = text.str.fullmatch(r"[+-]?\d+")
+        digits = text.str.fullmatch(r"[+-]?[0-9]+")  # ASCII: DuckDB casts no other digits
         values = pd.to_numeric(text.where(digits), errors="coerce")
         out.append(pd.Series(values, index=version.index).astype("Int64"))
     return out

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from ml.errors import BadInputError, EnvironmentFailure
-from ml.gate.candidates import INPUT_COLUMNS, Candidates
-from ml.gate.release_attributes import derive_release_attributes
+from ml.gate.candidates import INPUT_COLUMNS, Candidates, shown
+from ml.gate.release_attributes import derive_release_attributes, version_parts
 from ml.modeling.decision import ACTIONS, Thresholds, decide
 from ml.warehouse.readers import CONTEXT_MART, as_of_date, read_only_warehouse
 
@@ -47,6 +47,8 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "platform_share_devices_older_than_3_years",
     "platform_releases_previous_30_days",
 )
+# A release's identity for "already released": its platform and version numbers.
+_VERSION_KEY: tuple[str, ...] = ("platform_id", "version_major", "version_minor", "version_patch")
 FailOn = Literal["block", "review"]
 
 
@@ -96,6 +98,17 @@ def candidates_from_releases(con, release_ids: list[str]) -> pd.DataFrame:
     return out
 
 
+def _released_versions(candidates: pd.DataFrame, releases: pd.DataFrame) -> pd.DataFrame:
+    """Candidates with the release_id and release_date of the same platform and version
+    number (5.5.0 is 05.5.0 in a warehouse that kept such a spelling); nulls when new."""
+    parts = dict(zip(_VERSION_KEY[1:], version_parts(candidates["version"]), strict=True))
+    keyed = candidates.assign(**parts)
+    first = releases.astype(dict.fromkeys(_VERSION_KEY[1:], "Int64")).drop_duplicates(
+        list(_VERSION_KEY)
+    )
+    return keyed.merge(first, on=list(_VERSION_KEY), how="left", validate="many_to_one")
+
+
 def _bad_row(frame: pd.DataFrame, mask: pd.Series | np.ndarray) -> pd.Series:
     return frame.loc[np.asarray(mask)].iloc[0]
 
@@ -124,16 +137,17 @@ def gate_mart(con, candidates: pd.DataFrame, source: str, backtest: bool = False
         bad = _bad_row(c, ~known)
         raise BadInputError(
             f"{source} row {bad['row']}, column platform_id: unknown platform "
-            f"{bad['platform_id']!r} (known: {', '.join(sorted(platforms['platform_id']))})"
+            f"{shown(bad['platform_id'])} (known: {', '.join(sorted(platforms['platform_id']))})"
         )
     releases = _rows(
         con,
-        f"select release_id, platform_id, version, release_date from {RELEASES_MART}",
+        f"""
+        select release_id, platform_id, release_date, {", ".join(_VERSION_KEY[1:])}
+        from {RELEASES_MART}
+        """,
     )
     if not backtest:
-        released = c.merge(
-            releases, on=["platform_id", "version"], how="left", validate="many_to_one"
-        )
+        released = _released_versions(c, releases)
         is_released = released["release_id"].notna().to_numpy()
         if is_released.any():
             bad = _bad_row(released, is_released)

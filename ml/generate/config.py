@@ -67,6 +67,21 @@ DEVICE_MODEL_CATALOG = (
 )
 # Launched only in a drift world, on the drift date.
 DRIFT_PLATFORM = ("zephyr", "Zephyr 8K", "mt9950")
+# A device joins the fleet at least this many days after it was made.
+SHIPPING_DAYS = 14
+
+# Ranges of a world's options (WorldConfig.validate). The upper bounds keep the peak memory
+# near 2 GB at most (measured: 1M devices with few events peaked at 0.5 GB; 10M events in a
+# 60-day world, 4.7M of them in one 28-day chunk, at 1.4 GB; the README's 100M-event world
+# at 1.8 GB): the generator holds every device in a DataFrame, per platform a days x
+# releases rollout matrix, and 28 days of events at a time.
+MAX_SEED = 2**63 - 1  # a signed 64-bit integer, as world.json and the benchmarks store it
+# Every catalog model has launched and shipped devices before the world starts.
+EARLIEST_START_DATE = max(m[3] for m in DEVICE_MODEL_CATALOG) + timedelta(days=SHIPPING_DAYS + 1)
+LATEST_END_DATE = date(2199, 12, 31)  # nanosecond timestamps (pandas, Arrow) end in 2262
+MIN_DAYS, MAX_DAYS = 60, 3653  # 10 years: rollout matrices of 3,653 x 1,826 (53 MB each)
+MAX_DEVICES = 2_000_000  # about 1 GB
+MIN_EVENTS, MAX_EVENTS_PER_DAY = 1000, 150_000  # a 28-day chunk of 4.2M events: about 1.3 GB
 
 
 class ConfigError(ValueError):
@@ -98,19 +113,37 @@ class WorldConfig:
     def validate(self) -> None:
         """Raise ConfigError with a one-line reason if the world cannot be generated."""
         n_platforms = len({m[0] for m in DEVICE_MODEL_CATALOG}) + (self.drift_at is not None)
-        if self.n_days < 60:
-            raise ConfigError("end date must be at least 60 days after start date")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"--seed must be between 0 and {MAX_SEED}")
+        if self.start_date < EARLIEST_START_DATE:
+            raise ConfigError(
+                f"--start-date must be on or after {EARLIEST_START_DATE} (the last device "
+                "model launches shortly before)"
+            )
+        if self.end_date > LATEST_END_DATE:
+            raise ConfigError(f"--end-date must be on or before {LATEST_END_DATE}")
+        if self.n_days < MIN_DAYS:
+            raise ConfigError(f"end date must be at least {MIN_DAYS} days after start date")
+        if self.n_days > MAX_DAYS:
+            raise ConfigError(f"the time span must be at most {MAX_DAYS:,} days (10 years)")
         if self.n_releases < 4 * n_platforms:
             raise ConfigError(f"--releases must be at least {4 * n_platforms}")
         if self.n_releases > n_platforms * (self.n_days // 2):
             raise ConfigError("--releases too large for the time span (max one per 2 days)")
         if self.n_devices < 20 * n_platforms * len(REGIONS):
             raise ConfigError(f"--devices must be at least {20 * n_platforms * len(REGIONS)}")
-        if self.n_events < 1000:
-            raise ConfigError("--events must be at least 1000")
+        if self.n_devices > MAX_DEVICES:
+            raise ConfigError(f"--devices must be at most {MAX_DEVICES:,}")
+        if self.n_events < MIN_EVENTS:
+            raise ConfigError(f"--events must be at least {MIN_EVENTS:,}")
+        if self.n_events > MAX_EVENTS_PER_DAY * self.n_days:
+            raise ConfigError(
+                f"--events must be at most {MAX_EVENTS_PER_DAY:,} per day of the time span "
+                f"({MAX_EVENTS_PER_DAY * self.n_days:,} here)"
+            )
         if self.drift_at is not None and not (
-            self.start_date + timedelta(days=60)
+            self.start_date + timedelta(days=MIN_DAYS)
             <= self.drift_at
-            <= self.end_date - timedelta(days=60)
+            <= self.end_date - timedelta(days=MIN_DAYS)
         ):
-            raise ConfigError("--drift-at must be at least 60 days inside the time span")
+            raise ConfigError(f"--drift-at must be at least {MIN_DAYS} days inside the time span")

@@ -13,6 +13,7 @@ from ml.generate.config import (
     DRIFT_PLATFORM,
     REGION_WEIGHTS,
     REGIONS,
+    SHIPPING_DAYS,
     WorldConfig,
 )
 
@@ -68,7 +69,8 @@ def build_fleet(cfg: WorldConfig, rng: np.random.Generator) -> Fleet:
     launch = pd.to_datetime(models["launch_date"]).to_numpy()[model_index]
     first_day = pd.to_datetime(models["platform_id"].map(platform_start)).to_numpy()[model_index]
     production_days = np.minimum(
-        _MAX_PRODUCTION_DAYS, (first_day - launch).astype("timedelta64[D]").astype(int) - 14
+        _MAX_PRODUCTION_DAYS,
+        (first_day - launch).astype("timedelta64[D]").astype(int) - SHIPPING_DAYS,
     )
     position = rng.uniform(0, 1, n)  # where in the model's production run the device was made
     manufactured = launch + (position * production_days).astype("timedelta64[D]")

@@ -12,11 +12,12 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from ml.generate.config import ERROR_CATEGORIES, SEVERITIES, WorldConfig
-from ml.generate.fleet import build_fleet
-from ml.generate.releases import simulate_releases
+from ml.generate.fleet import Fleet, build_fleet
+from ml.generate.releases import Releases, simulate_releases
 from ml.generate.telemetry import (
     _BACKGROUND_TICKET_SHARE,
     EventChunk,
+    Exposure,
     Tickets,
     all_error_codes,
     background_tickets,
@@ -26,7 +27,14 @@ from ml.generate.telemetry import (
     simulate_events,
     tickets_from_events,
 )
-from ml.generate.writer import ORACLE_DIR, Format, RawWriter, dictionary_column, timestamp_column
+from ml.generate.writer import (
+    MANIFEST,
+    ORACLE_DIR,
+    Format,
+    RawWriter,
+    dictionary_column,
+    timestamp_column,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,22 @@ def generate_world(
     expected = expected_errors(cfg, releases, exposure)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    writer = RawWriter(out_dir, fmt)
+    with RawWriter(out_dir, fmt) as writer:
+        summary = _write_world(cfg, fleet, releases, exposure, expected, writer, progress)
+        writer.commit()
+    return summary
+
+
+def _write_world(
+    cfg: WorldConfig,
+    fleet: Fleet,
+    releases: Releases,
+    exposure: Exposure,
+    expected: np.ndarray,
+    writer: RawWriter,
+    progress: bool,
+) -> WorldSummary:
+    """Simulate the events chunk by chunk and stage every table and world.json."""
     writer.write("device_models", fleet.models)
     writer.write("devices", fleet.devices)
     writer.write("firmware_releases", releases.table)
@@ -97,13 +120,10 @@ def generate_world(
     )
     manifest = {
         "config": {k: str(v) for k, v in asdict(cfg).items()},
-        "format": fmt,
+        "format": writer.fmt,
         **summary.as_dict(),
     }
-    (writer.staging / "world.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-    )
-    writer.commit()
+    (writer.staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return summary
 
 

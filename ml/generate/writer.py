@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
+from types import TracebackType
 from typing import Literal
 
 import numpy as np
@@ -13,8 +15,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ml.failpoints import failpoint
+
 Format = Literal["csv", "parquet"]
 ORACLE_DIR = "oracle"
+MANIFEST = "world.json"
 
 
 def _csv_ready(table: pa.Table) -> pa.Table:
@@ -32,7 +37,13 @@ def _csv_ready(table: pa.Table) -> pa.Table:
 
 
 class RawWriter:
-    """Writes tables into a staging folder, then moves them into place all at once."""
+    """Writes tables into `<out>/.partial/`, then moves them into place all at once.
+
+    Use it as a context manager: any failure inside (an error, MemoryError, Ctrl-C) removes
+    `.partial/` and leaves out_dir as it was. A `.partial/` left by a killed run is removed
+    when the next run starts. world.json is removed first and moved last on commit, so a
+    world.json in out_dir means a complete set of tables.
+    """
 
     def __init__(self, out_dir: Path, fmt: Format) -> None:
         self.out_dir = out_dir
@@ -41,6 +52,18 @@ class RawWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
         (self.staging / ORACLE_DIR).mkdir(parents=True)
         self._streams: dict[str, pq.ParquetWriter | pacsv.CSVWriter] = {}
+
+    def __enter__(self) -> RawWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.discard()
 
     def path(self, name: str) -> Path:
         return self.staging / f"{name}.{self.fmt}"
@@ -52,6 +75,7 @@ class RawWriter:
 
     def append(self, name: str, table: pa.Table) -> None:
         """Append a batch to a streamed table (opened on first use)."""
+        failpoint("generate.write")
         table = table.replace_schema_metadata(None)
         if self.fmt == "csv":
             table = _csv_ready(table)
@@ -75,13 +99,24 @@ class RawWriter:
         """Move every written file into out_dir, replacing older ones."""
         for stream in self._streams.values():
             stream.close()
+        self._streams.clear()
+        (self.out_dir / MANIFEST).unlink(missing_ok=True)
         for src in sorted(self.staging.rglob(f"*.{self.fmt}")):
+            failpoint("generate.commit")
             dest = self.out_dir / src.relative_to(self.staging)
             dest.parent.mkdir(parents=True, exist_ok=True)
             src.replace(dest)
-        for src in self.staging.glob("*.json"):
-            src.replace(self.out_dir / src.name)
+        failpoint("generate.commit")
+        (self.staging / MANIFEST).replace(self.out_dir / MANIFEST)
         shutil.rmtree(self.staging)
+
+    def discard(self) -> None:
+        """Drop everything written so far; out_dir keeps its files."""
+        for stream in self._streams.values():
+            with contextlib.suppress(Exception):  # a half-written file is removed anyway
+                stream.close()
+        self._streams.clear()
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def dictionary_column(codes: np.ndarray, values: np.ndarray | list[str]) -> pa.DictionaryArray:

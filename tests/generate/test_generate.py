@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import filecmp
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -15,6 +15,15 @@ from sklearn.metrics import roc_auc_score
 
 from ml.cli import main
 from ml.generate import ConfigError, WorldConfig
+from ml.generate import world as world_module
+from ml.generate.config import (
+    EARLIEST_START_DATE,
+    LATEST_END_DATE,
+    MAX_DAYS,
+    MAX_DEVICES,
+    MAX_EVENTS_PER_DAY,
+    MAX_SEED,
+)
 from ml.generate.world import generate_world
 from tests.conftest import REPO_ROOT, SMALL_WORLD
 
@@ -176,10 +185,20 @@ def test_drift_adds_a_platform_and_shifts_the_world(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
+        ({"seed": -1}, "--seed"),
+        ({"seed": MAX_SEED + 1}, "--seed"),
         ({"n_releases": 3}, "--releases"),
+        ({"n_releases": 10**20}, "--releases"),
         ({"n_devices": 10}, "--devices"),
+        ({"n_devices": MAX_DEVICES + 1}, "--devices"),
         ({"n_events": 5}, "--events"),
+        ({"n_events": MAX_EVENTS_PER_DAY * SMALL_WORLD.n_days + 1}, "--events"),
+        ({"n_events": 99999999999999999999}, "--events"),
         ({"end_date": date(2025, 1, 20)}, "end date"),
+        ({"start_date": EARLIEST_START_DATE - timedelta(days=1)}, "--start-date"),
+        ({"start_date": date(1, 1, 1)}, "--start-date"),
+        ({"end_date": LATEST_END_DATE + timedelta(days=1)}, "--end-date"),
+        ({"end_date": SMALL_WORLD.start_date + timedelta(days=MAX_DAYS)}, "at most 3,653 days"),
         ({"drift_at": date(2030, 1, 1)}, "--drift-at"),
     ],
 )
@@ -189,12 +208,79 @@ def test_impossible_worlds_are_refused(tmp_path, change, message):
     assert not any(tmp_path.iterdir())
 
 
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
-    result = CliRunner().invoke(main, ["generate", "--releases", "3", "--out", str(tmp_path)])
+TINY = ["--releases", "40", "--devices", "800", "--events", "5000"]
+TINY_SPAN = ["--start-date", "2025-01-01", "--end-date", "2025-06-30"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--releases", "3"], "--releases"),
+        (["--drift-at", "soon"], "YYYY-MM-DD"),
+        (["--seed", "-1"], "--seed must be between 0 and"),
+        (["--events", "99999999999999999999"], "--events must be at most"),
+        (["--devices", "-5"], "--devices must be at least"),
+        (["--start-date", "0001-01-01"], "--start-date must be on or after"),
+        (["--end-date", "9999-12-31"], "--end-date must be on or before"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
+    out = tmp_path / "world"
+    result = CliRunner().invoke(main, ["generate", *args, "--out", str(out)])
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and result.output.startswith("error:")
-    result = CliRunner().invoke(main, ["generate", "--drift-at", "soon", "--out", str(tmp_path)])
-    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], lines
+    assert not out.exists()
+
+
+def test_the_range_bounds_are_generated(tmp_path):
+    """The largest seed and the first allowed start date make a world."""
+    start = EARLIEST_START_DATE.isoformat()
+    args = ["generate", *TINY, "--start-date", start, "--end-date", "2024-03-31"]
+    result = CliRunner().invoke(main, [*args, "--seed", str(MAX_SEED), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "world.json").exists() and not (tmp_path / ".partial").exists()
+
+
+def _fail_on_second_chunk(monkeypatch, error: BaseException) -> None:
+    """Raise `error` while the events are being written (after the first chunk)."""
+    real = world_module.tickets_from_events
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(world_module, "tickets_from_events", failing)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "words"),
+    [
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (MemoryError(), 3, "out of memory"),
+        (OSError(28, "No space left on device"), 3, "No space left on device"),
+    ],
+    ids=["ctrl-c", "memory", "disk full"],
+)
+def test_a_failure_midway_leaves_the_folder_as_it_was(tmp_path, monkeypatch, error, code, words):
+    out = tmp_path / "world"
+    generate = ["generate", *TINY, *TINY_SPAN, "--out", str(out)]
+    assert CliRunner().invoke(main, [*generate, "--seed", "1"]).exit_code == 0
+    before = _snapshot(out)
+    _fail_on_second_chunk(monkeypatch, error)
+    result = CliRunner().invoke(main, [*generate, "--seed", "2"])
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], lines
+    assert not (out / ".partial").exists()
+    assert _snapshot(out) == before
 
 
 def test_cli_writes_parquet_and_reports_json(tmp_path):
