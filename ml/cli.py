@@ -233,6 +233,28 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
 
 
+@main.command()
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
+)
+def docs(warehouse) -> None:
+    """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/."""
+    from ml.warehouse import PROJECT_DIR, BuildConfig, default_duckdb_path, run_dbt
+
+    warehouse = warehouse or default_duckdb_path()
+    if not warehouse.is_file():
+        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    target = PROJECT_DIR / "target"
+    result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
+    if not result.success:
+        click.echo(result.log[-3000:], err=True)
+        fail("dbt docs generate failed (see the log above)", EXIT_FAILURE)
+    click.echo(f"docs: {target / 'static_index.html'}")
+
+
 @main.command("audit-labels")
 @click.option(
     "--raw-dir",
