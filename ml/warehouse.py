@@ -201,7 +201,7 @@ def _remove_working_files(published: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-COPY_CHUNK_BYTES = 8 << 20
+COPY_CHUNK_BYTES = 4 << 20
 
 
 def _copy_file(source: Path, target: Path) -> None:
