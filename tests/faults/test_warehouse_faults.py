@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from ml.warehouse import COPY_CHUNK_BYTES
 from tests.dbt.test_readers_and_writers import CHANGING_BUILD, BIReader, fingerprint, leftovers
@@ -284,3 +285,20 @@ def test_kills_of_build_score_and_export_leave_the_old_or_the_new_state(
         killed = {name: future.result() for name, future in futures.items()}
     print(f"kills per command: {killed}")
     assert min(killed.values()) >= 20, killed
+
+
+@pytest.mark.slow
+def test_full_build_killed_at_random_times(default_warehouse: Path, tmp_path: Path) -> None:
+    """A whole `patchrisk build` (every model and test) killed at random times."""
+    warehouse = warehouse_copy(default_warehouse, tmp_path / "full")
+    with BIReader(warehouse) as reader:
+        chain = Chain(
+            ["build", "--warehouse", str(warehouse), "--var", "stability_curve_days=20"],
+            lambda: warehouse_state(warehouse),
+            check_warehouse_dir(warehouse),
+        )
+        seconds = chain.kill([Kill("warehouse.written")])
+        chain.kill([*random_kills(seconds, 12, seed=4), Kill(parent_during_dbt=True)])
+        chain.finish()
+        assert reader.snapshot() == reader.opened
+    assert leftovers(warehouse) == [USER_FILE]
