@@ -42,6 +42,14 @@ class ISODate(click.ParamType):
             self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
 
 
+WAREHOUSE_OPTION = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
+)
+
+
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="patch-stability-analytics")
 def main() -> None:
@@ -171,12 +179,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     show_default=True,
     help="File format of the raw tables.",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file to build  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+@WAREHOUSE_OPTION
 @click.option(
     "--var",
     "dbt_vars",
@@ -234,12 +237,7 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
 
 
 @main.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+@WAREHOUSE_OPTION
 def docs(warehouse) -> None:
     """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/."""
     from ml.warehouse import PROJECT_DIR, BuildConfig, default_duckdb_path, run_dbt
@@ -262,12 +260,7 @@ def docs(warehouse) -> None:
     default=None,
     help="Folder holding oracle/release_truth.*  [default: $PATCHRISK_RAW_DIR or seeds]",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+@WAREHOUSE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def audit_labels(raw_dir, warehouse, as_json) -> None:
     """Compare the warehouse's telemetry labels with the generator's oracle flags."""
