@@ -23,23 +23,21 @@ export, BI tools) open the published file read-only: a reader that is open durin
 publish keeps reading the old file (its inode) until it reconnects, new readers see the
 new one. Incremental models always start from the last published, complete warehouse;
 the price is one copy of the file per write (about disk speed: see the README). The dbt
-child gets SIGKILL when its parent dies (Linux `PR_SET_PDEATHSIG`), so a killed
-`patchrisk build` leaves no orphan writing. `dbt build` run by hand still writes the file in
+child (ml.dbt_child) gets SIGKILL when its parent dies (Linux `PR_SET_PDEATHSIG`), so a
+killed `patchrisk build` leaves no orphan writing. `dbt build` run by hand still writes the file in
 place and needs every reader disconnected.
 """
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +51,7 @@ from ml.failpoints import failpoint
 from ml.filesystem import exclusive_lock, fsync_path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# dbt in this interpreter, as run by hand: in place, no publishing (tests/gate runs it so)
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -287,36 +286,24 @@ def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
 
 
 # ---- dbt --------------------------------------------------------------------------------------
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """A preexec_fn that makes the child get SIGKILL when this process dies (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    parent = os.getpid()
-
-    def arm() -> None:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the parent died before the prctl
-            os._exit(1)
-
-    return arm
-
-
 def _dbt_process(command: DbtCommand, config: BuildConfig, target_path: Path | None) -> BuildResult:
     """Run one dbt command as a child process, on `config.duckdb_path` as it is."""
     with tempfile.TemporaryDirectory(prefix="dbt_target_") as tmp:
         target = Path(target_path) if target_path else Path(tmp)
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", DBT_MAIN, *dbt_args(command, config, target)],
+            [
+                sys.executable,
+                "-m",
+                "ml.dbt_child",
+                str(os.getpid()),
+                *dbt_args(command, config, target),
+            ],
             cwd=REPO_ROOT,
             env=dbt_env(config),
             capture_output=True,
             text=True,
             check=False,
-            preexec_fn=_die_with_parent(),
         )
         elapsed = time.perf_counter() - started
         nodes = read_run_results(target)
