@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ml.cli_options import Group
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, PatchriskError, fail
 from ml.generate import ConfigError, WorldConfig
 
 RAW_TABLES = (
@@ -210,7 +210,10 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     if missing:
         fail(f"{config.raw_dir} lacks {', '.join(f'{t}.{fmt}' for t in missing)}", EXIT_BAD_INPUT)
     click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
-    result = build_warehouse(config)
+    try:
+        result = build_warehouse(config)
+    except PatchriskError as exc:  # e.g. another writer holds the warehouse too long
+        fail(str(exc), exc.exit_code)
     problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
     if as_json:
         click.echo(
@@ -246,7 +249,10 @@ def docs(warehouse) -> None:
     if not warehouse.is_file():
         fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
     target = PROJECT_DIR / "target"
-    result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
+    try:
+        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
+    except PatchriskError as exc:
+        fail(str(exc), exc.exit_code)
     if not result.success:
         click.echo(result.log[-3000:], err=True)
         fail("dbt docs generate failed (see the log above)", EXIT_FAILURE)

@@ -149,8 +149,9 @@ def test_a_failed_build_leaves_the_published_warehouse_untouched(
     assert leftovers(warehouse) == []
 
 
+@pytest.mark.parametrize("command", ["score", "build"])
 def test_a_second_writer_waits_for_the_first_then_gives_up_with_one_line(
-    warehouse: Path,
+    warehouse: Path, command: str
 ) -> None:
     holder = subprocess.Popen(
         [
@@ -169,20 +170,22 @@ def test_a_second_writer_waits_for_the_first_then_gives_up_with_one_line(
     try:
         assert holder.stdout.readline().strip() == "holding"
         before = sha256(warehouse)
-        waited = run_patchrisk(["score", "--duckdb", str(warehouse)], env={WAIT_ENV: "1"})
+        args = {"score": ["--duckdb"], "build": [*CHANGING_BUILD, "--warehouse"]}[command]
+        waited = run_patchrisk([command, *args, str(warehouse)], env={WAIT_ENV: "1"})
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     assert waited.returncode == 3
-    first, *rest = waited.stderr.strip().splitlines()
-    assert first.startswith("waiting for another patchrisk process (pid ")
-    assert rest == [
+    *_, waiting, error = waited.stderr.strip().splitlines()  # build first says what it builds
+    assert waiting.startswith("waiting for another patchrisk process (pid ")
+    assert error == (
         f"error: another patchrisk process (pid {holder.pid}) is still writing the warehouse "
         f"{warehouse.resolve()} after 1 s; retry when it has finished (or raise {WAIT_ENV})"
-    ]
+    )
+    assert "Traceback" not in waited.stderr
     assert sha256(warehouse) == before
     # the holder was killed holding a working copy: the next writer cleans it up
-    assert run_patchrisk(["score", "--duckdb", str(warehouse)]).returncode == 0
+    assert run_patchrisk([command, *args, str(warehouse)]).returncode == 0
     assert leftovers(warehouse) == []
 
 
