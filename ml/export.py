@@ -112,7 +112,7 @@ def _remove_folder(folder: Path) -> None:
     manifest = _read_manifest(folder)
     if manifest is not None:
         for name in manifest.get("files", []):
-            if isinstance(name, str) and "/" not in name:
+            if isinstance(name, str) and "/" not in name and name.endswith(".parquet"):
                 (folder / name).unlink(missing_ok=True)
                 failpoint("export.old_file_removed")
         (folder / f"{MANIFEST}.new").unlink(missing_ok=True)
