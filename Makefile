@@ -6,8 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 export DBT_PROFILES_DIR := $(CURDIR)
 export PATCHRISK_DUCKDB_PATH ?= $(CURDIR)/warehouse/patchrisk.duckdb
-DBT := $(BIN)/dbt --no-use-colors
-DBT_ARGS := --project-dir dbt_project
 REPORT := reports/patchrisk_report.html
 SCREENSHOTS := reports/screenshots
 SCREENSHOT_HEIGHT := 2000
@@ -32,7 +30,7 @@ run: setup build
 	$(BIN)/patchrisk build --select source:ml+
 	$(BIN)/patchrisk export --out warehouse/exports
 	$(BIN)/patchrisk audit-labels
-	$(DBT) docs generate $(DBT_ARGS) --static
+	$(BIN)/patchrisk docs > /dev/null
 	$(BIN)/patchrisk report --out $(REPORT) > /dev/null
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
 	@echo "docs:      $(CURDIR)/dbt_project/target/static_index.html"

@@ -31,6 +31,16 @@ SMALL_WORLD = WorldConfig(
 )
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked slow run only when `-m` names the mark (`pytest -m slow`)."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def small_world_csv(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("small_world_csv")

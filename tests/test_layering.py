@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 ML = Path(__file__).resolve().parents[1] / "ml"
-SHARED = {"errors", "failpoints"}
+SHARED = {"errors", "failpoints", "filesystem"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "failpoints": set(),
+    "filesystem": set(),
     "generate": SHARED,
     "warehouse": SHARED,
     "modeling": SHARED | {"warehouse"},

@@ -1,7 +1,8 @@
 """`patchrisk export`: write every public mart as Parquet for BI tools (over ml.warehouse.export).
 
-Exit codes: 0 success, 2 bad input or usage, 3 environment failure (no warehouse, a
-warehouse locked by a writer, an unwritable folder).
+Exit codes: 0 success, 2 bad input or usage (an OUT that is not an export: a non-empty
+folder, a file, a foreign link), 3 environment failure (no warehouse, a warehouse locked by
+a writer, an unwritable folder).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ml.errors import EXIT_FAILURE, PatchriskError, fail
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("warehouse/exports"),
     show_default=True,
-    help="Folder to write <mart>.parquet into (replaced whole).",
+    help="Where <mart>.parquet appear: a link to the newest export (an empty or new folder).",
 )
 @click.option(
     "--lock-timeout",
@@ -36,7 +37,9 @@ from ml.errors import EXIT_FAILURE, PatchriskError, fail
 def export(duckdb_path, out_dir, lock_timeout, as_json) -> None:
     """Export every public mart (schema marts) to OUT/<mart>.parquet.
 
-    Reads the warehouse read-only in one snapshot and replaces OUT atomically.
+    Reads the warehouse read-only in one snapshot. OUT becomes a link to a new hidden
+    folder beside it, replaced atomically; the previous export folder is then removed.
+    A non-empty folder, a file or a link patchrisk did not make is never replaced.
     """
     from ml.warehouse.dbt import default_duckdb_path
     from ml.warehouse.export import export_marts

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from ml.cli.options import Group
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, fail
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
 from ml.generate import ConfigError, WorldConfig
 
 
@@ -31,6 +31,14 @@ class ISODate(click.ParamType):
             return datetime.strptime(value, "%Y-%m-%d").date()
         except ValueError:
             self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
+
+
+WAREHOUSE_OPTION = click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
+)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,12 +174,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     show_default=True,
     help="File format of the raw tables.",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file to build  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+@WAREHOUSE_OPTION
 @click.option(
     "--var",
     "dbt_vars",
@@ -204,7 +207,10 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     except BadInputError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
-    result = build_warehouse(config)
+    try:
+        result = build_warehouse(config)
+    except PatchriskError as exc:  # e.g. another writer holds the warehouse too long
+        fail(str(exc), exc.exit_code)
     problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
     if as_json:
         click.echo(
@@ -230,6 +236,26 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
 
 
+@main.command()
+@WAREHOUSE_OPTION
+def docs(warehouse) -> None:
+    """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/."""
+    from ml.warehouse.dbt import PROJECT_DIR, BuildConfig, default_duckdb_path, run_dbt
+
+    warehouse = warehouse or default_duckdb_path()
+    if not warehouse.is_file():
+        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    target = PROJECT_DIR / "target"
+    try:
+        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
+    except PatchriskError as exc:
+        fail(str(exc), exc.exit_code)
+    if not result.success:
+        click.echo(result.log[-3000:], err=True)
+        fail("dbt docs generate failed (see the log above)", EXIT_FAILURE)
+    click.echo(f"docs: {target / 'static_index.html'}")
+
+
 @main.command("audit-labels")
 @click.option(
     "--raw-dir",
@@ -237,12 +263,7 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     default=None,
     help="Folder holding oracle/release_truth.*  [default: $PATCHRISK_RAW_DIR or seeds]",
 )
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+@WAREHOUSE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def audit_labels(raw_dir, warehouse, as_json) -> None:
     """Compare the warehouse's telemetry labels with the generator's oracle flags."""

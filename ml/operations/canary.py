@@ -505,8 +505,18 @@ def evaluate_history(
 
 
 # ---- warehouse I/O --------------------------------------------------------------------------
-EVALUATION_SCHEMA = "ml"
-EVALUATION_TABLE = "canary_evaluation"
+EVALUATION_TABLE = "canary_evaluation"  # in schema ml (ml.warehouse.ML_SCHEMA)
+EVALUATION_COLUMNS = (
+    ("release_id", "varchar"),
+    ("exclusion_reason", "varchar"),
+    ("is_true_regression", "boolean"),
+    ("alarm_day", "integer"),
+    ("final_e_value", "double"),
+    ("theta0", "double"),
+    ("alpha", "double"),
+    ("canary_days", "integer"),
+    ("evaluated_at", "timestamp"),
+)
 
 
 def read_canary_inputs(
@@ -545,10 +555,8 @@ def read_release_outcomes(duckdb_path: Path, lock_timeout: float = 0.0) -> pd.Da
 
 
 def write_evaluation(duckdb_path: Path, evaluation: CanaryEvaluation) -> int:
-    """Replace ml.canary_evaluation (one row per release) in one transaction; returns rows."""
-    import duckdb
-
-    from ml.errors import EnvironmentFailure
+    """Replace ml.canary_evaluation (one row per release); returns its rows."""
+    from ml.warehouse.dbt import write_ml_tables
 
     frame = evaluation.per_release.assign(
         theta0=evaluation.config.theta0,
@@ -556,24 +564,5 @@ def write_evaluation(duckdb_path: Path, evaluation: CanaryEvaluation) -> int:
         canary_days=evaluation.canary_days,
         evaluated_at=pd.Timestamp.now(tz="UTC").tz_localize(None),
     )
-    table = f"{EVALUATION_SCHEMA}.{EVALUATION_TABLE}"
-    try:
-        with duckdb.connect(str(duckdb_path)) as con:
-            con.register("evaluation_frame", frame)
-            con.execute("begin transaction")
-            con.execute(f"create schema if not exists {EVALUATION_SCHEMA}")
-            con.execute(
-                f"create or replace table {table} as select "
-                "cast(release_id as varchar) as release_id, "
-                "cast(exclusion_reason as varchar) as exclusion_reason, "
-                "cast(is_true_regression as boolean) as is_true_regression, "
-                "cast(alarm_day as integer) as alarm_day, "
-                "cast(final_e_value as double) as final_e_value, "
-                "cast(theta0 as double) as theta0, cast(alpha as double) as alpha, "
-                "cast(canary_days as integer) as canary_days, "
-                "cast(evaluated_at as timestamp) as evaluated_at from evaluation_frame"
-            )
-            con.execute("commit")
-            return int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
-    except duckdb.Error as exc:
-        raise EnvironmentFailure(f"cannot write {table}: {str(exc).splitlines()[0]}") from exc
+    rows = write_ml_tables(duckdb_path, {EVALUATION_TABLE: (frame, EVALUATION_COLUMNS)})
+    return rows[EVALUATION_TABLE]

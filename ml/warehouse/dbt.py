@@ -1,19 +1,44 @@
-"""Build the DuckDB warehouse with dbt and read its results.
+"""Build the DuckDB warehouse with dbt, publish it atomically, and read its results.
 
 dbt runs in a subprocess (one process per build: dbt-duckdb keeps per-process state) from the
 repo root, with `profiles.yml` there and the project in `dbt_project/`. Where the raw tables
 live and which DuckDB file to write are passed through the environment variables the dbt
 project reads (PATCHRISK_RAW_DIR, PATCHRISK_RAW_FORMAT, PATCHRISK_DUCKDB_PATH).
+
+Readers and writers. DuckDB lets one process write a file or many processes read it, never
+both. So no patchrisk command writes the published file (PATCHRISK_DUCKDB_PATH) in place:
+every writer (`patchrisk build`, `score`, `drift`, `pipeline`, `canary --evaluate`, `docs`:
+`run_dbt` and `write_ml_tables`) goes through `publishing`, which
+
+1. takes the writer lock `.<name>.lock` beside the file (`ml.filesystem`: a second writer
+   waits, saying so on stderr, up to $PATCHRISK_LOCK_WAIT_SECONDS, default one hour, then
+   exits 3), and removes working files a killed writer left;
+2. copies the published file to a private working file `.<name>.work-<pid>` beside it;
+3. lets the writer (the dbt child or a DuckDB connection) write the working file;
+4. checkpoints it (no `.wal` left), fsyncs it and renames it over the published file.
+
+A failure or a kill at any point leaves the published file as it was (the working file is
+discarded then, or by the next writer). Readers (the gate, monitor, canary, report,
+export, BI tools) open the published file read-only: a reader that is open during a
+publish keeps reading the old file (its inode) until it reconnects, new readers see the
+new one. Incremental models always start from the last published, complete warehouse;
+the price is one copy of the file per write (about disk speed: see the README). The dbt
+child (ml.warehouse.dbt_child) gets SIGKILL when its parent dies (Linux `PR_SET_PDEATHSIG`), so a
+killed `patchrisk build` leaves no orphan writing. `dbt build` run by hand still writes the file in
+place and needs every reader disconnected.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,8 +47,11 @@ import duckdb
 import pandas as pd
 
 from ml.errors import EnvironmentFailure
+from ml.failpoints import failpoint
+from ml.filesystem import exclusive_lock, fsync_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# dbt in this interpreter, as run by hand: in place, no publishing (tests/gate runs it so)
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 PROJECT_DIR = REPO_ROOT / "dbt_project"
 
@@ -42,6 +70,9 @@ def default_raw_dir() -> Path:
 
 RawFormat = Literal["csv", "parquet"]
 DbtCommand = Literal["build", "run", "test", "compile", "docs generate"]
+# Commands that only read the warehouse: dbt-duckdb still opens the file for writing, so
+# they run on a working copy that is then discarded (the published file stays as it was).
+READING_COMMANDS = ("compile", "docs generate")
 
 
 @dataclass(frozen=True)
@@ -114,6 +145,8 @@ def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> lis
         str(target_path),
         "--no-use-colors",
     ]
+    if command == "docs generate":
+        args.append("--static")  # also one self-contained page, static_index.html
     if config.dbt_vars:
         args += ["--vars", json.dumps(config.dbt_vars)]
     if config.select:
@@ -143,19 +176,129 @@ def read_run_results(target_path: Path) -> list[NodeResult]:
     ]
 
 
-def run_dbt(
-    command: DbtCommand = "build",
-    config: BuildConfig | None = None,
-    target_path: Path | None = None,
-) -> BuildResult:
-    """Run one dbt command; `target_path` defaults to a fresh temporary directory."""
-    config = config or BuildConfig()
-    Path(config.duckdb_path).parent.mkdir(parents=True, exist_ok=True)
+# ---- publishing ---------------------------------------------------------------------------
+@dataclass
+class WorkingCopy:
+    """The private file a writer writes; published when the block ends, unless discarded."""
+
+    path: Path
+    discarded: bool = False
+
+    def discard(self) -> None:
+        """Do not publish: the published file stays as it was."""
+        self.discarded = True
+
+
+def _wal(path: Path) -> Path:
+    """DuckDB's write-ahead log of `path`."""
+    return path.with_name(path.name + ".wal")
+
+
+def _remove_working_files(published: Path) -> None:
+    """Remove every working file (and its WAL) of `published`: call only under the lock."""
+    for stale in published.parent.glob(f".{published.name}.work-*"):
+        stale.unlink(missing_ok=True)
+
+
+COPY_CHUNK_BYTES = 4 << 20
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    """Copy in the kernel (os.sendfile) by chunks, with a failpoint after each."""
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        offset = 0
+        while sent := os.sendfile(dst.fileno(), src.fileno(), offset, COPY_CHUNK_BYTES):
+            offset += sent
+            failpoint("warehouse.copy_chunk")
+
+
+def _copy_published(published: Path, working: Path) -> None:
+    """Start the working file from the published one (with the WAL a writer in place left).
+
+    A read-only connection is held during the copy: it fails when a writer outside
+    patchrisk (a `dbt build` by hand) has the file, and keeps one from starting meanwhile.
+    """
+    if published.exists():
+        try:
+            reader = duckdb.connect(str(published), read_only=True)
+        except duckdb.Error as exc:
+            raise EnvironmentFailure(
+                f"cannot open the warehouse {published}: {str(exc).splitlines()[0]}"
+            ) from exc
+        with reader:
+            _copy_file(published, working)
+            if _wal(published).exists():
+                _copy_file(_wal(published), _wal(working))
+    failpoint("warehouse.working_copied")
+
+
+def _publish(working: Path, published: Path) -> None:
+    """Checkpoint `working` into one self-contained file and rename it over `published`."""
+    with duckdb.connect(str(working)) as con:
+        con.execute("checkpoint")
+    if _wal(working).exists():
+        raise EnvironmentFailure(f"{working} kept a write-ahead log after its checkpoint")
+    fsync_path(working)
+    failpoint("warehouse.checkpointed")
+    # A WAL beside the published file is a killed in-place writer's (its content is in the
+    # working copy); left there, DuckDB would replay it onto the new file.
+    _wal(published).unlink(missing_ok=True)
+    os.replace(working, published)
+    failpoint("warehouse.renamed")
+    fsync_path(published.parent)
+
+
+@contextmanager
+def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
+    """Write the warehouse `duckdb_path` through a working copy, published atomically.
+
+    Under the writer lock: yields a working copy of the published file (or a fresh path
+    when there is none yet); when the block ends without an exception and without
+    `discard()`, the copy replaces the published file by one rename. See the module
+    docstring.
+    """
+    published = Path(duckdb_path).resolve()
+    try:
+        published.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentFailure(f"cannot create {published.parent}: {exc.strerror}") from exc
+    lock = published.with_name(f".{published.name}.lock")
+    with exclusive_lock(lock, f"the warehouse {published}"):
+        failpoint("warehouse.locked")
+        _remove_working_files(published)
+        working = WorkingCopy(published.with_name(f".{published.name}.work-{os.getpid()}"))
+        try:
+            try:
+                _copy_published(published, working.path)
+            except OSError as exc:
+                raise EnvironmentFailure(f"cannot copy the warehouse {published}: {exc}") from exc
+            yield working
+            failpoint("warehouse.written")
+            if not working.discarded:
+                try:
+                    _publish(working.path, published)
+                except (OSError, duckdb.Error) as exc:
+                    raise EnvironmentFailure(
+                        f"cannot publish the warehouse {published}: {exc}"
+                    ) from exc
+        finally:
+            _remove_working_files(published)
+
+
+# ---- dbt --------------------------------------------------------------------------------------
+def _dbt_process(command: DbtCommand, config: BuildConfig, target_path: Path | None) -> BuildResult:
+    """Run one dbt command as a child process, on `config.duckdb_path` as it is."""
     with tempfile.TemporaryDirectory(prefix="dbt_target_") as tmp:
         target = Path(target_path) if target_path else Path(tmp)
         started = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", DBT_MAIN, *dbt_args(command, config, target)],
+            [
+                sys.executable,
+                "-m",
+                "ml.warehouse.dbt_child",
+                str(os.getpid()),
+                *dbt_args(command, config, target),
+            ],
             cwd=REPO_ROOT,
             env=dbt_env(config),
             capture_output=True,
@@ -172,6 +315,28 @@ def run_dbt(
         nodes=nodes,
         log=proc.stdout + proc.stderr,
     )
+
+
+def run_dbt(
+    command: DbtCommand = "build",
+    config: BuildConfig | None = None,
+    target_path: Path | None = None,
+) -> BuildResult:
+    """Run one dbt command; `target_path` defaults to a fresh temporary directory.
+
+    On DuckDB dbt writes a working copy, published only when dbt succeeds (`publishing`):
+    after a failure the warehouse is the last good one.
+    """
+    config = config or BuildConfig()
+    if config.target not in (None, "duckdb"):
+        return _dbt_process(command, config, target_path)
+    with publishing(config.duckdb_path) as working:
+        result = _dbt_process(
+            command, dataclasses.replace(config, duckdb_path=working.path), target_path
+        )
+        if not result.success or command in READING_COMMANDS:
+            working.discard()
+    return dataclasses.replace(result, duckdb_path=Path(config.duckdb_path))
 
 
 def build(config: BuildConfig | None = None) -> BuildResult:
@@ -192,33 +357,28 @@ Contract = tuple[tuple[str, str], ...]  # (column, DuckDB type) in order
 def write_ml_tables(
     duckdb_path: Path, tables: dict[str, tuple[pd.DataFrame, Contract]], append: bool = False
 ) -> dict[str, int]:
-    """Replace (or append to) each `ml.<name>` with its frame cast to its contract, all in
-    one transaction; returns the rows each table then holds."""
+    """Replace (or append to) each `ml.<name>` with its frame cast to its contract, all
+    published at once (`publishing`); returns the rows each table then holds."""
     path = Path(duckdb_path)
     if not path.is_file():
         raise EnvironmentFailure(f"no warehouse at {path}")
     try:
-        with duckdb.connect(str(path)) as con:
-            con.execute("begin transaction")
-            try:
-                con.execute(f"create schema if not exists {ML_SCHEMA}")
-                for name, (frame, contract) in tables.items():
-                    con.register("ml_frame", frame)
-                    select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in contract)
-                    if append:
-                        columns = ", ".join(f"{c} {t}" for c, t in contract)
-                        con.execute(f"create table if not exists {ML_SCHEMA}.{name} ({columns})")
-                        con.execute(f"insert into {ML_SCHEMA}.{name} select {select} from ml_frame")
-                    else:
-                        con.execute(
-                            f"create or replace table {ML_SCHEMA}.{name} as "
-                            f"select {select} from ml_frame"
-                        )
-                    con.unregister("ml_frame")
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
+        with publishing(path) as working, duckdb.connect(str(working.path)) as con:
+            con.execute(f"create schema if not exists {ML_SCHEMA}")
+            for name, (frame, contract) in tables.items():
+                con.register("ml_frame", frame)
+                select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in contract)
+                if append:
+                    columns = ", ".join(f"{c} {t}" for c, t in contract)
+                    con.execute(f"create table if not exists {ML_SCHEMA}.{name} ({columns})")
+                    con.execute(f"insert into {ML_SCHEMA}.{name} select {select} from ml_frame")
+                else:
+                    con.execute(
+                        f"create or replace table {ML_SCHEMA}.{name} as "
+                        f"select {select} from ml_frame"
+                    )
+                con.unregister("ml_frame")
+                failpoint("warehouse.ml_table_written")
             return {
                 name: int(con.execute(f"select count(*) from {ML_SCHEMA}.{name}").fetchall()[0][0])
                 for name in tables

@@ -81,13 +81,25 @@ def exported(scored_warehouse: Path, tmp_path_factory) -> tuple[Path, list[dict]
     return out, json.loads(result.stdout)
 
 
-def test_export_writes_every_public_mart(scored_warehouse: Path, exported) -> None:
+def test_export_writes_every_public_mart_with_its_values_and_types(
+    scored_warehouse: Path, exported
+) -> None:
     out, report = exported
     counts = mart_counts(scored_warehouse)
     assert "fct_release_outcomes" in counts and "fct_qa_priority_queue" in counts
     assert {r["mart"]: r["rows"] for r in report} == counts
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{n}.parquet" for n in counts)
-    assert not [p for p in out.parent.iterdir() if p.name.startswith(".exports.")]
+    assert sorted(p.name for p in out.glob("*.parquet")) == sorted(f"{n}.parquet" for n in counts)
+    with duckdb.connect(str(scored_warehouse), read_only=True) as con:
+        for name in counts:
+            mart, parquet = f"marts.{name}", f"read_parquet('{out / name}.parquet')"
+            types = "select column_name, column_type from (describe {})"
+            assert (
+                con.execute(types.format(mart)).fetchall()
+                == con.execute(types.format(f"select * from {parquet}")).fetchall()
+            ), name
+            for a, b in ((mart, parquet), (parquet, mart)):  # the same rows, nulls included
+                missing = f"select * from {a} except all select * from {b}"
+                assert con.execute(f"select count(*) from ({missing})").fetchone() == (0,), name
 
 
 def test_bi_tool_reads_marts_from_a_separate_process(scored_warehouse: Path, exported) -> None:
@@ -108,22 +120,68 @@ def test_bi_tool_reads_marts_from_a_separate_process(scored_warehouse: Path, exp
     assert seen["parquet"] == counts
 
 
-def test_export_replaces_atomically_and_keeps_the_old_export_on_failure(
+def export_to(warehouse: Path, out: Path) -> subprocess.CompletedProcess:
+    return patchrisk("export", "--duckdb", str(warehouse), "--out", str(out))
+
+
+def test_export_replaces_the_previous_export_and_keeps_it_on_failure(
     scored_warehouse: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "exports"
-    out.mkdir()
-    (out / "stale.parquet").write_bytes(b"old")
-    assert patchrisk("export", "--duckdb", str(scored_warehouse), "--out", str(out)).returncode == 0
-    assert not (out / "stale.parquet").exists()
-    assert (out / "fct_release_outcomes.parquet").is_file()
-    before = sorted(p.name for p in out.iterdir())
+    assert export_to(scored_warehouse, out).returncode == 0
+    first = out.resolve()
+    assert out.is_symlink() and first.parent == tmp_path
+    assert export_to(scored_warehouse, out).returncode == 0
+    second = out.resolve()
+    assert second != first and not first.exists()  # the previous export folder is removed
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    missing = patchrisk("export", "--duckdb", str(tmp_path / "nope.duckdb"), "--out", str(out))
+    missing = export_to(tmp_path / "nope.duckdb", out)
     assert missing.returncode == 3
     assert missing.stderr.startswith("error: no warehouse at")
-    assert sorted(p.name for p in out.iterdir()) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports"]
+    assert out.resolve() == second
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["exports", second.name, ".exports.export.lock"]
+    )
+
+
+def test_export_replaces_an_empty_folder(scored_warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    out.mkdir()
+    assert export_to(scored_warehouse, out).returncode == 0
+    assert out.is_symlink() and (out / "fct_release_outcomes.parquet").is_file()
+
+
+@pytest.mark.parametrize(
+    "kind", ["folder with a user file", "parent folder", "file", "foreign link"]
+)
+def test_export_never_replaces_what_it_did_not_write(
+    scored_warehouse: Path, tmp_path: Path, kind: str
+) -> None:
+    """`--out ..` once wiped the parent folder: an OUT that is not an (empty) export target is
+    refused with exit 2, and every file stays."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    (scratch / "data.parquet").write_bytes(b"mine too")
+    out = {
+        "folder with a user file": scratch,
+        "parent folder": scratch / "..",
+        "file": tmp_path / "notes.txt",
+        "foreign link": tmp_path / "link",
+    }[kind]
+    if kind == "foreign link":
+        out.symlink_to(scratch)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = export_to(scored_warehouse, out)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert "--out" in lines[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (scratch / "data.parquet").read_bytes() == b"mine too"
 
 
 def test_export_fails_cleanly_while_a_writer_holds_the_warehouse(

@@ -96,24 +96,33 @@ def sorted_table(duckdb_path: Path, relation: str, keys: list[str]) -> pd.DataFr
     return frame.sort_values(keys).reset_index(drop=True)
 
 
-def test_incremental_build_equals_full_build(two_days, tmp_path: Path) -> None:
-    world_d, world_d1 = two_days
+def config(raw_dir: Path, duckdb_path: Path, select: str | None = None) -> BuildConfig:
+    return BuildConfig(
+        raw_dir=raw_dir,
+        raw_format="parquet",
+        duckdb_path=duckdb_path,
+        dbt_vars={"raw_fault_severity": "warn"},  # the duplicate event id is a fault
+        select=select,
+    )
+
+
+@pytest.fixture(scope="module")
+def built_to_d(two_days, tmp_path_factory) -> Path:
+    """A warehouse built on the world up to day D."""
+    path = tmp_path_factory.mktemp("built_to_d") / "patchrisk.duckdb"
+    assert_built(run_dbt("run", config(two_days[0], path)))
+    return path
+
+
+def test_incremental_build_equals_full_build(two_days, built_to_d: Path, tmp_path: Path) -> None:
+    _, world_d1 = two_days
     incremental = tmp_path / "incremental.duckdb"
     full = tmp_path / "full.duckdb"
+    shutil.copy(built_to_d, incremental)
 
-    def config(raw_dir: Path, duckdb_path: Path) -> BuildConfig:
-        return BuildConfig(
-            raw_dir=raw_dir,
-            raw_format="parquet",
-            duckdb_path=duckdb_path,
-            dbt_vars={"raw_fault_severity": "warn"},  # the duplicate event id is a fault
-        )
-
-    assert_built(run_dbt("run", config(world_d, incremental)))
     rows_up_to_d = len(read_table(incremental, "intermediate.int_error_events_screened"))
     result = build(config(world_d1, incremental))  # incremental: models and every data test
     assert_built(result)
-    assert "incremental" in result.log.lower()
     assert_built(run_dbt("run", config(world_d1, full)))
 
     screened = read_table(full, "intermediate.int_error_events_screened")
@@ -127,3 +136,35 @@ def test_incremental_build_equals_full_build(two_days, tmp_path: Path) -> None:
         )
     for name in MARTS:
         pd.testing.assert_frame_equal(read_mart(incremental, name), read_mart(full, name), obj=name)
+
+
+PARTITION_KEYS = {  # incremental model: its unique key (delete+insert replaces by it)
+    "intermediate.int_error_events_screened": "screening_batch_date",
+    "intermediate.int_support_tickets_attributed": "opened_date",
+    "intermediate.int_release_cohort_days_aggregated": "activity_date",
+    "intermediate.int_cohort_age_band_months_apportioned": "activity_month",
+}
+
+
+def test_the_incremental_branch_ran(two_days, built_to_d: Path, tmp_path: Path) -> None:
+    """A silent full rebuild would pass the equality test above. Here each incremental
+    model loses its oldest and its newest partition before the run on D + 1: the
+    incremental branch re-processes the newest days only, so the oldest stays missing."""
+    _, world_d1 = two_days
+    path = tmp_path / "marked.duckdb"
+    shutil.copy(built_to_d, path)
+    removed = {}
+    with duckdb.connect(str(path)) as con:
+        for relation, key in PARTITION_KEYS.items():
+            removed[relation] = con.execute(
+                f"select min({key}), max({key}) from {relation} where {key} < date '9999-01-01'"
+            ).fetchone()
+            con.execute(f"delete from {relation} where {key} in (?, ?)", list(removed[relation]))
+    select = " ".join(f"+{relation.split('.')[1]}" for relation in PARTITION_KEYS)
+    assert_built(run_dbt("run", config(world_d1, path, select)))
+    with duckdb.connect(str(path), read_only=True) as con:
+        for relation, key in PARTITION_KEYS.items():
+            oldest, newest = removed[relation]
+            count = f"select count(*) from {relation} where {key} = ?"
+            assert con.execute(count, [oldest]).fetchone() == (0,), (relation, "rebuilt in full")
+            assert con.execute(count, [newest]).fetchone()[0] > 0, (relation, "not re-processed")

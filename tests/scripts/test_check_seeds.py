@@ -22,9 +22,7 @@ def _script():
 
 
 @pytest.mark.slow
-def test_gap_to_oracle_on_other_seeds(request, tmp_path) -> None:
-    if "slow" not in (request.config.getoption("markexpr") or ""):
-        pytest.skip("slow: run with -m slow")
+def test_gap_to_oracle_on_other_seeds(tmp_path) -> None:
     check = _script()
     results = check.check_seeds(check.DEFAULT_SEEDS, check.MAX_GAP, tmp_path)
     assert 42 not in [r.seed for r in results]
