@@ -14,7 +14,7 @@ SHARED = {"errors", "failpoints", "filesystem"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "failpoints": set(),
-    "filesystem": set(),
+    "filesystem": {"errors"},
     "generate": SHARED,
     "warehouse": SHARED,
     "modeling": SHARED | {"warehouse"},
