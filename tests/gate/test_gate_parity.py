@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from ml.warehouse.readers import read_only_warehouse
 
 from ml.gate.candidates import load_candidates
 from ml.gate.scoring import gate_mart
@@ -18,6 +17,7 @@ from ml.modeling.features import build_features
 from ml.modeling.registry import Registry
 from ml.modeling.score import score_mart
 from ml.warehouse.marts import read_feature_mart
+from ml.warehouse.readers import read_only_warehouse
 from tests.gate.conftest import GateWorld, run
 
 LABELS = ("is_label_available", "is_regression", "post_release_errors_per_10k_device_days")
