@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 ML = Path(__file__).resolve().parents[1] / "ml"
-SHARED = {"errors", "failpoints", "filesystem"}
+SHARED = {"errors", "failpoints"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "failpoints": set(),
-    "filesystem": {"errors"},
     "generate": SHARED,
     "warehouse": SHARED,
     "modeling": SHARED | {"warehouse"},

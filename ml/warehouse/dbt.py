@@ -10,7 +10,7 @@ both. So no patchrisk command writes the published file (PATCHRISK_DUCKDB_PATH) 
 every writer (`patchrisk build`, `score`, `drift`, `pipeline`, `canary --evaluate`, `docs`:
 `run_dbt` and `write_ml_tables`) goes through `publishing`, which
 
-1. takes the writer lock `.<name>.lock` beside the file (`ml.filesystem`: a second writer
+1. takes the writer lock `.<name>.lock` beside the file (`ml.warehouse.filesystem`: a second writer
    waits, saying so on stderr, up to $PATCHRISK_LOCK_WAIT_SECONDS, default one hour, then
    exits 3), and removes working files a killed writer left;
 2. copies the published file to a private working file `.<name>.work-<pid>` beside it;
@@ -48,7 +48,7 @@ import pandas as pd
 
 from ml.errors import EnvironmentFailure
 from ml.failpoints import failpoint
-from ml.filesystem import exclusive_lock, fsync_path
+from ml.warehouse.filesystem import exclusive_lock, fsync_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # dbt in this interpreter, as run by hand: in place, no publishing (tests/gate runs it so)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.failpoints import failpoint
-from ml.filesystem import exclusive_lock, fsync_path
+from ml.warehouse.filesystem import exclusive_lock, fsync_path
 from ml.warehouse.readers import read_only_warehouse
 
 MARTS_SCHEMA = "marts"

@@ -16,8 +16,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from ml.filesystem import WAIT_ENV
 from ml.warehouse.dbt import REPO_ROOT, write_ml_tables
+from ml.warehouse.filesystem import WAIT_ENV
 from tests.faults.conftest import run_patchrisk
 
 READER = """
