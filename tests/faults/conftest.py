@@ -15,6 +15,7 @@ from ml.failpoints import KILL_AT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PATCHRISK_MAIN = "from ml.cli import main; main()"
+PATCHRISK = [sys.executable, "-c", PATCHRISK_MAIN]  # the command line of `patchrisk`
 
 
 @dataclass(frozen=True)
