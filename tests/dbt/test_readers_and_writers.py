@@ -132,15 +132,17 @@ def test_build_and_score_succeed_while_a_bi_reader_is_connected(warehouse: Path)
 def test_a_failed_build_leaves_the_published_warehouse_untouched(
     warehouse: Path, tmp_path: Path
 ) -> None:
-    """A build that fails half-way (a duplicate event id fails a staging test after its view
-    was replaced) used to leave the half-rebuilt file to readers."""
+    """A build that fails half-way (a duplicate event id fails its raw_fault test after the
+    staging view and the quarantine mart were replaced) used to leave the half-rebuilt file
+    to readers."""
     raw = tmp_path / "raw"
     shutil.copytree(REPO_ROOT / "seeds", raw)
     with (raw / "error_events.csv").open("r+") as events:
         last = events.readlines()[-1]
         events.write(last)
     before, state = sha256(warehouse), published_state(warehouse)
-    select = ("--select", "stg_fleet__error_events")
+    models = "stg_fleet__error_events int_error_events_screened fct_quarantined_raw_rows"
+    select = ("--select", models)
     failed = run_patchrisk(["build", "--raw-dir", str(raw), "--warehouse", str(warehouse), *select])
     assert failed.returncode == 3, failed.stderr[-3000:]
     assert "raw_fault__error_events__duplicate_event_id" in failed.stderr
