@@ -60,12 +60,6 @@ def copy_kills(warehouse: Path, every_chunk: bool) -> list[Kill]:
     ]
 
 
-def random_kills(seconds: float, n: int, seed: int) -> list[Kill]:
-    """`n` kills at random times within a run that takes `seconds`."""
-    rng = random.Random(seed)
-    return [Kill(seconds=round(rng.uniform(0.05, 1.0) * seconds, 2)) for _ in range(n)]
-
-
 @dataclass
 class Chain:
     """Runs of one command on one warehouse or export, each killed, checked after each."""
@@ -95,6 +89,17 @@ class Chain:
             self.check()
             self.seen.append(self.observe())
         return elapsed
+
+    def kill_at_random_times(self, seconds: float, n: int, seed: int) -> None:
+        """Kill runs at random times within `seconds` (their group) until `n` were killed:
+        a run that ends first counts as a run, not a kill (at most 3 n runs)."""
+        rng = random.Random(seed)
+        wanted = self.killed + n
+        for _ in range(3 * n):
+            if self.killed == wanted:
+                return
+            self.kill([Kill(seconds=round(rng.uniform(0.05, 1.0) * seconds, 2))])
+        assert self.killed == wanted, "the runs kept ending before their random time"
 
     def finish(self) -> object:
         """The next run succeeds; every state seen was the first or this final one."""
@@ -179,14 +184,9 @@ def kill_build(warehouse: Path) -> int:
         )
         chain.kill(copy_kills(warehouse, every_chunk=True))
         seconds = chain.kill([Kill("warehouse.written")])  # dbt has just finished
-        chain.kill(
-            [
-                Kill("warehouse.checkpointed"),
-                *random_kills(seconds, 3, seed=1),
-                Kill(parent_during_dbt=True),
-                Kill("warehouse.renamed"),
-            ]
-        )
+        chain.kill([Kill("warehouse.checkpointed")])
+        chain.kill_at_random_times(seconds, 3, seed=1)
+        chain.kill([Kill(parent_during_dbt=True), Kill("warehouse.renamed")])
         final = chain.finish()
         assert reader.snapshot() == reader.opened
     assert final["marts.fct_stability_curves"] != chain.seen[0]["marts.fct_stability_curves"]
@@ -204,17 +204,17 @@ def kill_score(warehouse: Path) -> int:
             lambda: warehouse_state(warehouse, volatile),
             check_warehouse_dir(warehouse),
         )
-        seconds = chain.kill(copy_kills(warehouse, every_chunk=False))
-        chain.kill(
+        chain.kill(copy_kills(warehouse, every_chunk=False))
+        seconds = chain.kill(  # the last run nearly completes
             [
                 Kill("warehouse.ml_table_written@1"),
                 Kill("warehouse.ml_table_written@2"),
                 Kill("warehouse.written"),
                 Kill("warehouse.checkpointed"),
-                *random_kills(seconds, 10, seed=2),
-                Kill("warehouse.renamed"),
             ]
         )
+        chain.kill_at_random_times(seconds, 10, seed=2)
+        chain.kill([Kill("warehouse.renamed")])
         final = chain.finish()
         assert reader.snapshot() == reader.opened
     assert chain.seen[0]["ml.release_risk_scores"] == [0]
@@ -259,9 +259,9 @@ def kill_export(warehouse: Path) -> int:
             Kill("export.linked"),
             *(Kill(f"export.old_file_removed@{n}") for n in some),
             Kill("export.previous_removed"),
-            *random_kills(seconds, 11, seed=3),
         ]
     )
+    chain.kill_at_random_times(seconds, 11, seed=3)
     final = chain.finish()
     assert len(final) == marts
     assert sorted(p.name for p in exports.iterdir()) == sorted(
@@ -298,7 +298,8 @@ def test_full_build_killed_at_random_times(default_warehouse: Path, tmp_path: Pa
             check_warehouse_dir(warehouse),
         )
         seconds = chain.kill([Kill("warehouse.written")])
-        chain.kill([*random_kills(seconds, 12, seed=4), Kill(parent_during_dbt=True)])
+        chain.kill_at_random_times(seconds, 12, seed=4)
+        chain.kill([Kill(parent_during_dbt=True)])
         chain.finish()
         assert reader.snapshot() == reader.opened
     assert leftovers(warehouse) == [USER_FILE]
