@@ -14,10 +14,17 @@ SCREENSHOT_HEIGHT := 2000
 
 setup: $(STAMP)
 
+# pip prints one line per package it collects (a few minutes on a fresh machine)
+PIP_INSTALL = set -o pipefail; $(BIN)/pip install --progress-bar off -c constraints.txt -e
+PIP_SAYS = grep --line-buffered -E '^(Collecting|Successfully installed)' | cut -c1-100
+
 $(STAMP):
+	@echo "setup: creating $(VENV) with $$($(PYTHON) --version)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==26.3
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi]"
+	@echo "setup: installing this package with extras dev, bi and the \
+	$$(grep -c '==' constraints.txt) versions pinned in constraints.txt"
+	$(PIP_INSTALL) ".[dev,bi]" | $(PIP_SAYS)
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, then build -> train (only if the champion does not fit) -> score ->
@@ -26,14 +33,14 @@ $(STAMP):
 run: setup build
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
-	$(BIN)/patchrisk drift > /dev/null || [ $$? -eq 1 ]
+	$(BIN)/patchrisk drift || [ $$? -eq 1 ]
 	$(BIN)/patchrisk build --select source:ml+
 	$(BIN)/patchrisk export --out warehouse/exports
 	$(BIN)/patchrisk audit-labels
-	$(BIN)/patchrisk docs > /dev/null
-	$(BIN)/patchrisk report --out $(REPORT) > /dev/null
+	$(BIN)/patchrisk docs
+	$(BIN)/patchrisk report --out $(REPORT)
 	@echo "warehouse: $(PATCHRISK_DUCKDB_PATH)"
-	@echo "docs:      $(CURDIR)/dbt_project/target/static_index.html"
+	@echo "docs:      $(CURDIR)/dbt_project/target/patchrisk/static_index.html"
 	@echo "report:    $(CURDIR)/$(REPORT)"
 
 ## screenshot: render the report (make run writes it) with headless Chromium into one PNG
@@ -71,7 +78,7 @@ test: setup lint
 SPARK_STAMP := $(VENV)/.installed-spark-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
 $(SPARK_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi,spark]"
+	$(PIP_INSTALL) ".[dev,bi,spark]" | $(PIP_SAYS)
 	rm -f $(VENV)/.installed-spark-* && touch $@
 
 test-spark: $(SPARK_STAMP)
@@ -97,4 +104,5 @@ bench: setup
 	$(BIN)/python scripts/bench_gate.py --duckdb bench_results/default.duckdb
 
 clean:
-	rm -rf $(VENV) warehouse bench_results reports dbt_project/target dbt_project/logs
+	rm -rf $(VENV) bench_results reports dbt_project/target dbt_project/logs
+	find warehouse -mindepth 1 ! -name .gitkeep -delete

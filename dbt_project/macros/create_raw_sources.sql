@@ -11,7 +11,7 @@
 
 {% macro spark__create_raw_sources() %}
     {%- if execute -%}
-        {%- set raw_dir = var('raw_dir', env_var('PATCHRISK_RAW_DIR', 'seeds')) -%}
+        {%- set folder = raw_dir() -%}
         {%- set raw_format = var('raw_format', env_var('PATCHRISK_RAW_FORMAT', 'csv')) -%}
         {%- set tables = graph.sources.values()
             | selectattr('source_name', 'equalto', 'fleet')
@@ -19,7 +19,7 @@
         {%- do run_query('create schema if not exists fleet') -%}
         {%- for node in tables -%}
             {%- set relation = 'fleet.' ~ node.identifier -%}
-            {%- set path = raw_dir ~ '/' ~ node.identifier ~ '.' ~ raw_format -%}
+            {%- set path = folder ~ '/' ~ node.identifier ~ '.' ~ raw_format -%}
             {%- do run_query('drop view if exists ' ~ relation) -%}
             {%- do run_query('drop table if exists ' ~ relation) -%}
             {%- if raw_format == 'parquet' -%}

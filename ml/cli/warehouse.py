@@ -6,10 +6,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
+
+if TYPE_CHECKING:
+    from ml.warehouse.dbt import BuildResult, NodeProgress
+
+LOG_FILE = "dbt_project/logs/dbt.log"
 
 WAREHOUSE_OPTION = click.option(
     "--warehouse",
@@ -17,6 +23,25 @@ WAREHOUSE_OPTION = click.option(
     default=None,
     help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
 )
+
+
+def echo_node(node: NodeProgress) -> None:
+    """One progress line on stderr: `[ 12/187] pass  not_null_dim_devices_device_id  0.04s`."""
+    width = len(str(node.total))
+    seconds = f"{node.seconds:6.2f}s" if node.seconds is not None else ""
+    name = node.name if len(node.name) <= 72 else node.name[:71] + "…"
+    click.echo(
+        f"[{node.index:>{width}}/{node.total}] {node.status:<5} {name:<72} {seconds}", err=True
+    )
+
+
+def echo_failure(result: BuildResult) -> None:
+    """What went wrong, on stderr: each failed node's message, else the end of dbt's log."""
+    failed = [n for n in result.nodes if n.status in ("error", "fail") and n.message]
+    for node in failed:
+        click.echo(f"{node.name}: {node.message}", err=True)
+    if not failed:
+        click.echo("\n".join(result.log.splitlines()[-30:]), err=True)
 
 
 def parse_dbt_var(text: str) -> tuple[str, object]:
@@ -60,8 +85,13 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     help="Build only these dbt nodes, e.g. 'source:ml+' (what reads the ML scores).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
-    """Build the warehouse with dbt: every model, data test and unit test (or --select)."""
+@click.option("--quiet", "-q", is_flag=True, help="No progress line per dbt node.")
+def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json, quiet) -> None:
+    """Build the warehouse with dbt: every model, data test and unit test (or --select).
+
+    Prints one progress line per dbt node on stderr and a summary; dbt's artifacts stay in
+    dbt_project/target/patchrisk/ and its log in dbt_project/logs/dbt.log.
+    """
     from ml.warehouse.dbt import BuildConfig
     from ml.warehouse.dbt import build as build_warehouse
     from ml.warehouse.raw_contract import check_raw_dir
@@ -79,7 +109,7 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
     try:
-        result = build_warehouse(config)
+        result = build_warehouse(config, progress=None if quiet else echo_node)
     except PatchriskError as exc:  # e.g. another writer holds the warehouse too long
         fail(str(exc), exc.exit_code)
     problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
@@ -96,35 +126,35 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
                 indent=2,
             )
         )
-    elif result.success:
-        click.echo(
-            f"built {result.duckdb_path}: {len(result.nodes)} nodes in "
-            f"{result.elapsed_seconds:.1f}s" + (f"; warnings: {problems}" if problems else "")
-        )
+    else:
+        verb = "built" if result.success else "failed to build"
+        click.echo(f"{verb} {result.duckdb_path} in {result.elapsed_seconds:.1f}s")
+        click.echo(f"  {result.summary() or 'no node ran'}")
+        for name, status in problems.items():
+            click.echo(f"  {status:<5} {name}", err=not result.success)
     if not result.success:
         if not as_json:
-            click.echo(result.log[-3000:], err=True)
-        fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
+            echo_failure(result)
+        fail(f"dbt build failed (dbt's log: {LOG_FILE})", EXIT_FAILURE)
 
 
 @click.command()
 @WAREHOUSE_OPTION
 def docs(warehouse) -> None:
-    """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/."""
-    from ml.warehouse.dbt import PROJECT_DIR, BuildConfig, default_duckdb_path, run_dbt
+    """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/patchrisk/."""
+    from ml.warehouse.dbt import TARGET_DIR, BuildConfig, default_duckdb_path, run_dbt
 
     warehouse = warehouse or default_duckdb_path()
     if not warehouse.is_file():
         fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
-    target = PROJECT_DIR / "target"
     try:
-        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
+        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse))
     except PatchriskError as exc:
         fail(str(exc), exc.exit_code)
     if not result.success:
-        click.echo(result.log[-3000:], err=True)
-        fail("dbt docs generate failed (see the log above)", EXIT_FAILURE)
-    click.echo(f"docs: {target / 'static_index.html'}")
+        echo_failure(result)
+        fail(f"dbt docs generate failed (dbt's log: {LOG_FILE})", EXIT_FAILURE)
+    click.echo(f"docs: {TARGET_DIR / 'static_index.html'}")
 
 
 @click.command("audit-labels")

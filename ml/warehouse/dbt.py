@@ -3,7 +3,13 @@
 dbt runs in a subprocess (one process per build: dbt-duckdb keeps per-process state) from the
 repo root, with `profiles.yml` there and the project in `dbt_project/`. Where the raw tables
 live and which DuckDB file to write are passed through the environment variables the dbt
-project reads (PATCHRISK_RAW_DIR, PATCHRISK_RAW_FORMAT, PATCHRISK_DUCKDB_PATH).
+project reads (PATCHRISK_RAW_DIR, PATCHRISK_RAW_FORMAT, PATCHRISK_DUCKDB_PATH). dbt keeps
+its artifacts in `dbt_project/target/patchrisk/` (compiled SQL, run_results.json, the
+partial-parse state; one patchrisk dbt at a time per checkout: a lock) and appends its log
+to `dbt_project/logs/dbt.log`, so a failed build can be debugged. dbt by hand uses
+`dbt_project/target/`: its profile names another DuckDB path, so each keeps its own
+partial-parse state. The child logs JSON lines; `run_dbt` turns each finished node into a
+`NodeProgress` for a caller's progress display.
 
 Readers and writers. DuckDB lets one process write a file or many processes read it, never
 both. So no patchrisk command writes the published file (PATCHRISK_DUCKDB_PATH) in place:
@@ -13,7 +19,8 @@ every writer (`patchrisk build`, `score`, `drift`, `pipeline`, `canary --evaluat
 1. takes the writer lock `.<name>.lock` beside the file (`ml.warehouse.filesystem`: a second writer
    waits, saying so on stderr, up to $PATCHRISK_LOCK_WAIT_SECONDS, default one hour, then
    exits 3), and removes working files a killed writer left;
-2. copies the published file to a private working file `.<name>.work-<pid>` beside it;
+2. copies the published file to a private working file `.<name>.work` beside it (one name,
+   so that dbt's profile, and with it its partial-parse state, is the same every run);
 3. lets the writer (the dbt child or a DuckDB connection) write the working file;
 4. checkpoints it (no `.wal` left), fsyncs it and renames it over the published file.
 
@@ -35,9 +42,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +61,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # dbt in this interpreter, as run by hand: in place, no publishing (tests/gate runs it so)
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
 PROJECT_DIR = REPO_ROOT / "dbt_project"
+TARGET_DIR = PROJECT_DIR / "target" / "patchrisk"  # dbt's artifacts from patchrisk runs
+LOG_DIR = PROJECT_DIR / "logs"
 
 
 def default_duckdb_path() -> Path:
@@ -87,6 +96,46 @@ class NodeResult:
 
 
 @dataclass(frozen=True)
+class NodeProgress:
+    """A node dbt just finished (from its JSON log): the `index`-th of `total`."""
+
+    index: int
+    total: int
+    name: str
+    status: str  # as dbt logs it, lower case: ok | pass | warn | fail | error | skip ...
+    seconds: float | None
+
+
+# dbt's JSON log events that report one finished node (hooks are left out), with the
+# status of those that carry none
+NODE_RESULT_EVENTS = {
+    "LogModelResult": "",
+    "LogTestResult": "",
+    "LogSeedResult": "",
+    "LogSnapshotResult": "",
+    "LogFunctionResult": "",
+    "LogFreshnessResult": "",
+    "LogNodeNoOpResult": "no-op",
+    "SkippingDetails": "skip",
+}
+
+
+def node_progress(event: dict) -> NodeProgress | None:
+    """The finished node a dbt JSON log event reports, else None."""
+    name = event.get("info", {}).get("name")
+    if name not in NODE_RESULT_EVENTS:
+        return None
+    data = event.get("data", {})
+    return NodeProgress(
+        index=int(data.get("index", 0)),
+        total=int(data.get("total") or data.get("num_models") or 0),
+        name=data.get("name") or (data.get("node_info") or {}).get("node_name", "?"),
+        status=str(data.get("status") or NODE_RESULT_EVENTS[name]).lower(),
+        seconds=data.get("execution_time"),
+    )
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What a dbt invocation did."""
 
@@ -96,6 +145,15 @@ class BuildResult:
     elapsed_seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
     log: str = ""
+
+    def summary(self) -> str:
+        """Nodes by kind and outcome, e.g. `51 models ok, 254 tests pass, 9 exposures no-op`."""
+        counts = Counter(
+            (n.resource_type.replace("_", " ") + "s", "ok" if n.status == "success" else n.status)
+            for n in self.nodes
+            if n.resource_type != "operation"  # the on-run-start hooks
+        )
+        return ", ".join(f"{count} {kind} {status}" for (kind, status), count in counts.items())
 
     def tests_with_status(self, *statuses: str) -> dict[str, int]:
         """Data tests with one of the statuses, as {test name: failing rows}."""
@@ -131,7 +189,7 @@ def dbt_env(config: BuildConfig) -> dict[str, str]:
     return env
 
 
-def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> list[str]:
+def dbt_args(command: DbtCommand, config: BuildConfig) -> list[str]:
     """Command-line arguments for `dbt <command>` (without the executable)."""
     args = [
         *command.split(),
@@ -140,9 +198,13 @@ def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> lis
         "--profiles-dir",
         str(REPO_ROOT),
         "--target-path",
-        str(target_path),
+        str(TARGET_DIR),
         "--log-path",
-        str(target_path),
+        str(LOG_DIR),
+        "--log-format",
+        "json",
+        "--log-format-file",
+        "text",
         "--no-use-colors",
     ]
     if command == "docs generate":
@@ -196,7 +258,7 @@ def _wal(path: Path) -> Path:
 
 def _remove_working_files(published: Path) -> None:
     """Remove every working file (and its WAL) of `published`: call only under the lock."""
-    for stale in published.parent.glob(f".{published.name}.work-*"):
+    for stale in published.parent.glob(f".{published.name}.work*"):
         stale.unlink(missing_ok=True)
 
 
@@ -266,7 +328,7 @@ def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
     with exclusive_lock(lock, f"the warehouse {published}"):
         failpoint("warehouse.locked")
         _remove_working_files(published)
-        working = WorkingCopy(published.with_name(f".{published.name}.work-{os.getpid()}"))
+        working = WorkingCopy(published.with_name(f".{published.name}.work"))
         try:
             try:
                 _copy_published(published, working.path)
@@ -286,62 +348,80 @@ def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
 
 
 # ---- dbt --------------------------------------------------------------------------------------
-def _dbt_process(command: DbtCommand, config: BuildConfig, target_path: Path | None) -> BuildResult:
+Progress = Callable[[NodeProgress], None]
+
+
+def _stream_dbt(args: list[str], env: dict[str, str], progress: Progress | None) -> tuple[int, str]:
+    """Run the dbt child; report each finished node; return its exit code and its log as
+    text (the JSON lines' messages; anything else as printed)."""
+    log: list[str] = []
+    with subprocess.Popen(
+        [sys.executable, "-m", "ml.warehouse.dbt_child", str(os.getpid()), *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as proc:
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                log.append(line.rstrip("\n"))
+                continue
+            log.append(event.get("info", {}).get("msg", ""))
+            node = node_progress(event)
+            if node is not None and progress is not None:
+                progress(node)
+    return proc.returncode, "\n".join(log)
+
+
+def _dbt_process(
+    command: DbtCommand, config: BuildConfig, progress: Progress | None
+) -> BuildResult:
     """Run one dbt command as a child process, on `config.duckdb_path` as it is."""
-    with tempfile.TemporaryDirectory(prefix="dbt_target_") as tmp:
-        target = Path(target_path) if target_path else Path(tmp)
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(PROJECT_DIR / "target" / ".patchrisk.lock", f"dbt's folder {TARGET_DIR}"):
+        (TARGET_DIR / "run_results.json").unlink(missing_ok=True)
         started = time.perf_counter()
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ml.warehouse.dbt_child",
-                str(os.getpid()),
-                *dbt_args(command, config, target),
-            ],
-            cwd=REPO_ROOT,
-            env=dbt_env(config),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        returncode, log = _stream_dbt(dbt_args(command, config), dbt_env(config), progress)
         elapsed = time.perf_counter() - started
-        nodes = read_run_results(target)
+        nodes = read_run_results(TARGET_DIR)
     return BuildResult(
-        success=proc.returncode == 0,
-        returncode=proc.returncode,
+        success=returncode == 0,
+        returncode=returncode,
         duckdb_path=Path(config.duckdb_path),
         elapsed_seconds=elapsed,
         nodes=nodes,
-        log=proc.stdout + proc.stderr,
+        log=log,
     )
 
 
 def run_dbt(
     command: DbtCommand = "build",
     config: BuildConfig | None = None,
-    target_path: Path | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """Run one dbt command; `target_path` defaults to a fresh temporary directory.
+    """Run one dbt command, calling `progress` with each node dbt finishes.
 
     On DuckDB dbt writes a working copy, published only when dbt succeeds (`publishing`):
     after a failure the warehouse is the last good one.
     """
     config = config or BuildConfig()
     if config.target not in (None, "duckdb"):
-        return _dbt_process(command, config, target_path)
+        return _dbt_process(command, config, progress)
     with publishing(config.duckdb_path) as working:
         result = _dbt_process(
-            command, dataclasses.replace(config, duckdb_path=working.path), target_path
+            command, dataclasses.replace(config, duckdb_path=working.path), progress
         )
         if not result.success or command in READING_COMMANDS:
             working.discard()
     return dataclasses.replace(result, duckdb_path=Path(config.duckdb_path))
 
 
-def build(config: BuildConfig | None = None) -> BuildResult:
+def build(config: BuildConfig | None = None, progress: Progress | None = None) -> BuildResult:
     """`dbt build`: every model, data test and unit test of the project."""
-    return run_dbt("build", config)
+    return run_dbt("build", config, progress)
 
 
 def read_table(duckdb_path: Path, relation: str) -> pd.DataFrame:

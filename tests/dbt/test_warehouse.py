@@ -12,7 +12,7 @@ import pytest
 
 from ml.errors import BadInputError
 from ml.gate.scoring import candidates_from_releases
-from ml.warehouse.dbt import BuildConfig, BuildResult, build, read_table, run_dbt
+from ml.warehouse.dbt import BuildConfig, BuildResult, NodeProgress, build, read_table, run_dbt
 from tests.dbt.raw_faults import (
     RAW_TABLES,
     PlantedFaults,
@@ -59,11 +59,29 @@ def assert_built(result: BuildResult) -> None:
 
 
 @pytest.fixture(scope="session")
-def csv_warehouse(small_world_csv: Path, tmp_path_factory) -> BuildResult:
+def csv_build(small_world_csv: Path, tmp_path_factory) -> tuple[BuildResult, list[NodeProgress]]:
+    """The small CSV world built, with the progress `build` reported on the way."""
     duckdb_path = tmp_path_factory.mktemp("wh_csv") / "patchrisk.duckdb"
-    result = build(BuildConfig(raw_dir=small_world_csv, duckdb_path=duckdb_path))
+    progress: list[NodeProgress] = []
+    result = build(BuildConfig(raw_dir=small_world_csv, duckdb_path=duckdb_path), progress.append)
     assert_built(result)
-    return result
+    return result, progress
+
+
+@pytest.fixture(scope="session")
+def csv_warehouse(csv_build: tuple[BuildResult, list[NodeProgress]]) -> BuildResult:
+    return csv_build[0]
+
+
+def test_build_reports_every_node_once(csv_build) -> None:
+    result, progress = csv_build
+    nodes = [n for n in result.nodes if n.resource_type != "operation"]  # hooks: not shown
+    assert sorted(p.index for p in progress) == list(range(1, len(nodes) + 1))
+    assert {p.total for p in progress} == {len(nodes)}
+    assert {p.status for p in progress} <= {"ok", "pass", "no-op"}
+    models = {n.name for n in nodes if n.resource_type == "model"}
+    assert models <= {p.name for p in progress}
+    assert f"{len(models)} models ok" in result.summary()
 
 
 def test_build_is_clean(csv_warehouse: BuildResult) -> None:
