@@ -291,7 +291,7 @@ def _note(text: str) -> str:
     return f'<p class="note">{_esc(text)}</p>'
 
 
-def _commit(recorded: str | None) -> str:
+def commit_text(recorded: str | None) -> str:
     """The git commit as recorded, with what a `-dirty` suffix means."""
     if not recorded:
         return "- (not recorded: trained outside a git checkout)"
@@ -309,7 +309,7 @@ def _model_card(data: ReportData) -> str:
     facts = [
         ["version", meta["version"]],
         ["created", meta["created_at"]],
-        ["git commit", _commit(meta.get("git_commit"))],
+        ["git commit", commit_text(meta.get("git_commit"))],
         ["training data (SHA-256)", meta["training_data_fingerprint"][:16]],
         [
             "feature mart rows / labelled",
@@ -420,7 +420,7 @@ QA_QUEUE_FORMATS: dict[str, Format] = {
 }
 
 
-def _probability_vs_errors(queue: pd.DataFrame) -> str:
+def probability_vs_errors(queue: pd.DataFrame) -> str:
     """Why a blocked release can expect fewer errors than a reviewed one, with the table's
     own example when it has one."""
     text = (
@@ -457,7 +457,7 @@ def _qa_queue(data: ReportData, top: int) -> str:
         [
             _note(f"top {len(shown)} of {len(data.queue)} releases awaiting QA"),
             _frame_table(shown, QA_QUEUE_COLUMNS, {"decision": "decision"}, QA_QUEUE_FORMATS),
-            f"<p>{_esc(_probability_vs_errors(shown))}</p>",
+            f"<p>{_esc(probability_vs_errors(shown))}</p>",
         ]
     )
 

@@ -2,13 +2,16 @@
 
 Each function draws one matplotlib Figure (the object API, Agg renderer: no pyplot state, no
 display) and returns it as PNG bytes; ml.report.html embeds them as data URIs, so the
-report needs no JavaScript and no network.
+report needs no JavaScript and no network. `function.__wrapped__` returns the Figure itself
+(tests read its axes). Figures are WIDTH wide: the page scales each to its content width.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from functools import wraps
+from typing import ParamSpec
 
 import numpy as np
 import pandas as pd
@@ -25,25 +28,29 @@ ORACLE_COLOUR = "#d9822b"
 STYLE = {"font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
 
 
-def _styled(plot):
-    """Draw under the report's style (a local rc context: global settings stay as they are)."""
-
-    @wraps(plot)
-    def wrapper(*args, **kwargs):
-        with rc_context(STYLE):
-            return plot(*args, **kwargs)
-
-    return wrapper
-
-
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
 
 
+Args = ParamSpec("Args")
+
+
+def _styled(plot: Callable[Args, Figure]) -> Callable[Args, bytes]:
+    """Draw under the report's style (a local rc context: global settings stay as they are)
+    and return the figure as PNG bytes."""
+
+    @wraps(plot)
+    def wrapper(*args: Args.args, **kwargs: Args.kwargs) -> bytes:
+        with rc_context(STYLE):
+            return _png(plot(*args, **kwargs))
+
+    return wrapper
+
+
 @_styled
-def roc_pr_curves(y: np.ndarray, curves: dict[str, np.ndarray]) -> bytes:
+def roc_pr_curves(y: np.ndarray, curves: dict[str, np.ndarray]) -> Figure:
     """ROC (left) and precision-recall (right) curves of each named probability vector."""
     fig = Figure(figsize=(WIDTH, 5))
     roc_ax, pr_ax = fig.subplots(1, 2)
@@ -59,11 +66,11 @@ def roc_pr_curves(y: np.ndarray, curves: dict[str, np.ndarray]) -> bytes:
     pr_ax.set(xlabel="recall", ylabel="precision", title="Precision-recall", ylim=(0, 1.02))
     for ax in (roc_ax, pr_ax):
         ax.legend(loc="lower right" if ax is roc_ax else "upper right", frameon=False)
-    return _png(fig)
+    return fig
 
 
 @_styled
-def reliability_diagram(y: np.ndarray, curves: dict[str, np.ndarray], bins: int = 10) -> bytes:
+def reliability_diagram(y: np.ndarray, curves: dict[str, np.ndarray], bins: int = 10) -> Figure:
     """Observed regression rate per equal-width probability bin (the ECE's bins), the
     diagonal being perfect calibration (left); how many releases fall in each bin (right)."""
     fig = Figure(figsize=(WIDTH, 5))
@@ -87,11 +94,11 @@ def reliability_diagram(y: np.ndarray, curves: dict[str, np.ndarray], bins: int 
     count_ax.set(xlabel="predicted probability (10 bins)", ylabel="releases")
     count_ax.set(title="Releases per bin")
     count_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    return _png(fig)
+    return fig
 
 
 @_styled
-def shap_summary(contributions: np.ndarray, features: pd.DataFrame, top: int = 15) -> bytes:
+def shap_summary(contributions: np.ndarray, features: pd.DataFrame, top: int = 15) -> Figure:
     """Mean |SHAP| per feature (left) and each release's SHAP value coloured by its feature
     value, low blue to high red (right; grey for categorical features)."""
     names = list(features.columns)
@@ -116,11 +123,11 @@ def shap_summary(contributions: np.ndarray, features: pd.DataFrame, top: int = 1
             dot_ax.scatter(contributions[:, j], row + jitter, color="grey", s=6)
     dot_ax.axvline(0, color="grey", lw=1)
     dot_ax.set(xlabel="SHAP value (log-odds; > 0 raises the risk)", title="Per release")
-    return _png(fig)
+    return fig
 
 
 @_styled
-def risk_histogram(probability: np.ndarray, thresholds: dict[str, float]) -> bytes:
+def risk_histogram(probability: np.ndarray, thresholds: dict[str, float]) -> Figure:
     """Histogram of the pending releases' regression probabilities, thresholds marked."""
     fig = Figure(figsize=(WIDTH, 4))
     ax = fig.subplots()
@@ -130,11 +137,11 @@ def risk_histogram(probability: np.ndarray, thresholds: dict[str, float]) -> byt
     ax.set(xlabel="calibrated regression probability", ylabel="pending releases", xlim=(0, 1))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 0.5 releases
     ax.legend(frameon=False)
-    return _png(fig)
+    return fig
 
 
 @_styled
-def heatmap(table: pd.DataFrame, title: str, colour_label: str) -> bytes:
+def heatmap(table: pd.DataFrame, title: str, colour_label: str) -> Figure:
     """A table of counts as a heatmap, each cell annotated with its count."""
     fig = Figure(figsize=(WIDTH, 0.42 * table.shape[0] + 1.6))
     ax = fig.subplots()
@@ -147,7 +154,7 @@ def heatmap(table: pd.DataFrame, title: str, colour_label: str) -> bytes:
         ax.text(j, i, f"{value:g}", ha="center", va="center", fontsize=10,
                 color="white" if value > top / 2 else "black")  # fmt: skip
     fig.colorbar(image, ax=ax, label=colour_label)
-    return _png(fig)
+    return fig
 
 
 DRIFT_LEVELS = {  # level -> (colour, marker, legend label)
@@ -165,7 +172,7 @@ def _alpha_line(ax, alpha: float, vertical: bool) -> None:
 
 
 @_styled
-def drift_checks(checks: pd.DataFrame, alpha: float, title: str) -> bytes:
+def drift_checks(checks: pd.DataFrame, alpha: float, title: str) -> Figure:
     """Each check of one drift run (columns check_name, level, p, is_drifted) as its p-value
     on a log scale against alpha; drifted checks in red, reported-only ones as rings."""
     fig = Figure(figsize=(WIDTH, 0.3 * len(checks) + 2), layout="constrained")
@@ -189,7 +196,7 @@ def drift_checks(checks: pd.DataFrame, alpha: float, title: str) -> bytes:
     ax.set(xlabel="p-value (log scale; smaller = stronger evidence of a change)")
     ax.grid(axis="y", color="#eee")
     _legend_below(ax)
-    return _png(fig)
+    return fig
 
 
 def _legend_below(ax) -> None:
@@ -198,7 +205,7 @@ def _legend_below(ax) -> None:
 
 
 @_styled
-def drift_timeline(runs: pd.DataFrame, alpha: float) -> bytes:
+def drift_timeline(runs: pd.DataFrame, alpha: float) -> Figure:
     """The smallest Holm-adjusted p-value of each drift run's alarm checks over time (log
     scale) against alpha, drifted runs in red; the date axis spans at least a week."""
     fig = Figure(figsize=(WIDTH, 4), layout="constrained")
@@ -218,4 +225,4 @@ def drift_timeline(runs: pd.DataFrame, alpha: float) -> bytes:
     ax.set(yscale="log", ylim=(P_FLOOR / 2, 1.5), xlabel="checked at (UTC)")
     ax.set(ylabel="smallest adjusted p")
     _legend_below(ax)
-    return _png(fig)
+    return fig
