@@ -8,7 +8,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export PATCHRISK_DUCKDB_PATH ?= $(CURDIR)/warehouse/patchrisk.duckdb
 REPORT := reports/patchrisk_report.html
 SCREENSHOTS := reports/screenshots
-SCREENSHOT_HEIGHT := 2000
+SCREENSHOT_HEIGHT := 4000  # taller than any section: each PNG is then cropped to its content
 
 .PHONY: setup run screenshot retrain build test test-spark lint format bench clean
 
@@ -44,8 +44,8 @@ run: setup build
 	@echo "report:    $(CURDIR)/$(REPORT)"
 
 ## screenshot: render the report (make run writes it) with headless Chromium into one PNG
-## per section, installing Debian's chromium when missing; fails when a section, an image
-## or a PNG is missing or blank
+## per section (the section alone, cropped to its content), installing Debian's chromium
+## when missing; fails when a section, an image or a PNG is missing, blank or cut off
 screenshot: setup
 	@[ -f $(REPORT) ] || { echo "no $(REPORT): run make run first" >&2; exit 1; }
 	@command -v chromium > /dev/null || { \
@@ -60,7 +60,7 @@ screenshot: setup
 	    --window-size=1400,$(SCREENSHOT_HEIGHT) --screenshot=$(SCREENSHOTS)/$$id.png \
 	    "file://$(CURDIR)/$(REPORT)#$$id" 2> /dev/null || exit 1; \
 	done
-	$(BIN)/python scripts/check_report.py $(REPORT) $(SCREENSHOTS)
+	$(BIN)/python scripts/check_report.py --crop $(REPORT) $(SCREENSHOTS)
 
 build: setup
 	$(BIN)/patchrisk build

@@ -11,6 +11,7 @@ import base64
 import html
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +26,10 @@ from ml.modeling.features import build_features, class_labels, labelled_rows
 from ml.modeling.registry import LoadedModel, Registry
 from ml.modeling.score import score_rows
 from ml.modeling.split import SplitConfig, time_split
+from ml.operations.drift import DRIFT_HISTORY_TABLE, DriftConfig
 from ml.report import plots as report_plots
 from ml.report.tables import classifier_rows
+from ml.warehouse.dbt import ML_SCHEMA, REPO_ROOT
 from ml.warehouse.marts import read_feature_mart, read_oracle
 from ml.warehouse.readers import read_only_warehouse
 
@@ -34,6 +37,7 @@ DEFAULT_OUT = Path("reports/patchrisk_report.html")
 QA_QUEUE = "marts.fct_qa_priority_queue"
 WATCHLIST = "marts.fct_fleet_watchlist"
 DRIFT_RUNS = "marts.fct_drift_runs"
+DRIFT_CHECKS = f"{ML_SCHEMA}.{DRIFT_HISTORY_TABLE}"  # one row per check of each drift run
 WATCHED_TIERS = ("immediate", "enhanced")
 # (id, heading) of every section, in page order; tests and `make screenshot` check them.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -74,6 +78,17 @@ class ReportData:
     queue: pd.DataFrame
     watchlist: pd.DataFrame
     drift_runs: pd.DataFrame
+    latest_drift_checks: pd.DataFrame  # the newest run's checks (empty without a run)
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the page shows it: relative to the repo when inside it, else only its
+    name (a path recorded on another machine, or a temporary folder, means nothing here)."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(REPO_ROOT)) if path.is_absolute() else str(path)
+    except ValueError:
+        return f".../{path.name}"
 
 
 def holdout_slice(mart: pd.DataFrame, model: LoadedModel, raw_dir: Path | None) -> HoldoutSlice:
@@ -106,7 +121,8 @@ def holdout_slice(mart: pd.DataFrame, model: LoadedModel, raw_dir: Path | None) 
         curves["oracle"] = truth["true_regression_probability"].to_numpy(dtype=float)
     else:
         notes.append(
-            f"no oracle curve: {raw_dir} has no oracle/release_truth file for these releases"
+            f"no oracle curve: {shown_path(raw_dir)} has no oracle/release_truth file for "
+            "these releases"
         )
     features = build_features(test).loc[:, list(model.spec.features)]
     contributions = shap_contributions(
@@ -134,6 +150,14 @@ def gather(duckdb_path: Path, registry: Registry, raw_dir: Path | None) -> Repor
         queue = _relation(con, f"{QA_QUEUE} order by priority_rank")
         watchlist = _relation(con, f"{WATCHLIST} order by watch_rank")
         drift_runs = _relation(con, f"{DRIFT_RUNS} order by checked_at")
+        latest_checks = (
+            _relation(
+                con,
+                f"{DRIFT_CHECKS} where checked_at = (select max(checked_at) from {DRIFT_CHECKS})",
+            )
+            if len(drift_runs)
+            else pd.DataFrame()
+        )
     return ReportData(
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         warehouse=duckdb_path,
@@ -146,6 +170,7 @@ def gather(duckdb_path: Path, registry: Registry, raw_dir: Path | None) -> Repor
         queue=queue,
         watchlist=watchlist,
         drift_runs=drift_runs,
+        latest_drift_checks=latest_checks,
     )
 
 
@@ -161,7 +186,8 @@ table { border-collapse: collapse; margin: 8px 0 14px; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 th { background: #f0f4f8; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-img { max-width: 100%; }
+td.nowrap { white-space: nowrap; }
+img.figure { display: block; width: 100%; height: auto; }
 .note { color: #666; font-style: italic; }
 .decision-block, .tier-immediate { color: #c0392b; font-weight: bold; }
 .decision-review, .tier-enhanced { color: #a07800; font-weight: bold; }
@@ -171,65 +197,110 @@ body:has(section:target) section:not(:target), body:has(section:target) nav,
 body:has(section:target) header { display: none; }
 """
 
+# how a column's numbers are written: a format spec or a function; one per column
+Format = str | Callable[[float], str]
+DEFAULT_FORMAT = ".3f"
+
 
 def _esc(value: object) -> str:
     return html.escape(str(value))
 
 
-def _fmt(value: object, digits: int = 3) -> str:
+def p_value(p: float) -> str:
+    """A p-value with three decimals, the smallest ones as "<0.001"."""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt(value: object, fmt: Format = DEFAULT_FORMAT) -> str:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
     if isinstance(value, (float, np.floating)):
-        return f"{value:,.{0 if abs(value) >= 100 else digits}f}"
+        return fmt(float(value)) if callable(fmt) else format(value, fmt)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d %H:%M") if value.hour or value.minute else str(value.date())
     return str(value)
 
 
-# a number, a signed difference or an interval ("0.741-0.865", "-0.077..+0.011"): right-aligned
-_NUMBER = re.compile(r"[-+]?[\d,]+(?:\.\d+)?(?:(?:-|\.\.)[-+]?[\d,]+(?:\.\d+)?)?")
+# a number, "<0.001", a signed difference or an interval ("0.741-0.865", "-0.077..+0.011"):
+# right-aligned
+_NUMBER = re.compile(r"[-+<]?[\d,]+(?:\.\d+)?(?:(?:-|\.\.)[-+]?[\d,]+(?:\.\d+)?)?")
 
 
-def _table(header: list[str], rows: list[list[object]], css: dict[int, str] | None = None) -> str:
-    """An HTML table; `css` gives a column index a class per cell value (e.g. decisions)."""
+def _td(text: str, classes: list[str]) -> str:
+    if _NUMBER.fullmatch(text):
+        classes = [*classes, "num"]
+    if "-" in text and not any(c.isspace() for c in text):
+        classes = [*classes, "nowrap"]  # ids and dates ("cronos-5.30.2") stay on one line
+    klass = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<td{klass}>{_esc(text)}</td>"
+
+
+def _table(
+    header: list[str],
+    rows: list[list[object]],
+    css: dict[int, str] | None = None,
+    formats: dict[int, Format] | None = None,
+) -> str:
+    """An HTML table; `css` gives a column index a class per cell value (e.g. decisions),
+    `formats` a column index its number format (default three decimals)."""
+    css, formats = css or {}, formats or {}
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
     body = []
     for row in rows:
         cells = []
         for i, value in enumerate(row):
-            text = _fmt(value)
-            numeric = _NUMBER.fullmatch(text) is not None
-            klass = " ".join(
-                ([f"{css[i]}-{text}"] if css and i in css else []) + (["num"] if numeric else [])
-            )
-            cells.append(
-                f'<td class="{klass}">{_esc(text)}</td>' if klass else f"<td>{_esc(text)}</td>"
-            )
+            text = _fmt(value, formats.get(i, DEFAULT_FORMAT))
+            cells.append(_td(text, [f"{css[i]}-{text}"] if i in css else []))
         body.append("<tr>" + "".join(cells) + "</tr>")
     thead = f"<thead><tr>{head}</tr></thead>" if header else ""
     return f"<table>{thead}<tbody>{''.join(body)}</tbody></table>"
 
 
 def _frame_table(
-    frame: pd.DataFrame, columns: dict[str, str], css: dict[str, str] | None = None
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    css: dict[str, str] | None = None,
+    formats: dict[str, Format] | None = None,
 ) -> str:
     """A table of `frame`'s columns (keys) under their headings (values)."""
     names = list(columns)
     rows = (
         frame.loc[:, names].astype(object).where(frame.loc[:, names].notna(), None).values.tolist()
     )
-    index = {names.index(c): k for c, k in (css or {}).items()}
-    return _table(list(columns.values()), rows, index)
+    index = {c: names.index(c) for c in names}
+    return _table(
+        list(columns.values()),
+        rows,
+        {index[c]: k for c, k in (css or {}).items()},
+        {index[c]: f for c, f in (formats or {}).items()},
+    )
 
 
 def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+    return (
+        f'<img class="figure" alt="{_esc(alt)}" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+    )
 
 
 def _note(text: str) -> str:
     return f'<p class="note">{_esc(text)}</p>'
+
+
+def commit_text(recorded: str | None) -> str:
+    """The git commit as recorded, with what a `-dirty` suffix means."""
+    if not recorded:
+        return "- (not recorded: trained outside a git checkout)"
+    if recorded.endswith("-dirty"):
+        return (
+            f"{recorded} (trained from a working tree with uncommitted changes: the commit "
+            "alone does not pin the code that trained it)"
+        )
+    return recorded
 
 
 def _model_card(data: ReportData) -> str:
@@ -238,13 +309,16 @@ def _model_card(data: ReportData) -> str:
     facts = [
         ["version", meta["version"]],
         ["created", meta["created_at"]],
-        ["git commit", meta.get("git_commit") or "-"],
+        ["git commit", commit_text(meta.get("git_commit"))],
         ["training data (SHA-256)", meta["training_data_fingerprint"][:16]],
         [
             "feature mart rows / labelled",
             f"{source.get('mart_rows', '-')} / {source.get('labelled_rows', '-')}",
         ],
-        ["oracle", source.get("oracle") or "none"],
+        [
+            "oracle (raw folder at training)",
+            shown_path(source["oracle"]) if source.get("oracle") else "none",
+        ],
         ["calibration", meta["calibration"]["method"]],
         ["thresholds", f"review >= {t['review']:.3f}, block >= {t['block']:.3f}"],
         ["features", ", ".join(meta["features"]["names"])],
@@ -275,7 +349,7 @@ def _model_card(data: ReportData) -> str:
             f"{metrics['positives']} regressions)</h3>",
             _table(["metric", *names], clf_rows),
             '<div class="grid"><div><h3>Regressor (errors per 10k device-days)</h3>',
-            _table(["model", "R²", "MAE"], regressor),
+            _table(["model", "R²", "MAE"], regressor, formats={2: ",.1f"}),
             "</div><div><h3>QA ranking</h3>",
             _table(["ranking", "Recall@20%Effort", "Popt"], qa) if qa else _note("not recorded"),
             "</div></div>",
@@ -325,25 +399,74 @@ def _risk_distribution(data: ReportData) -> str:
     )
 
 
+QA_QUEUE_COLUMNS = {
+    "priority_rank": "rank",
+    "release_id": "release",
+    "platform_id": "platform",
+    "release_date": "released",
+    "patch_type": "type",
+    "regression_probability": "P(regression): chance it regresses",
+    "decision": "decision (from P)",
+    "qa_tier": "QA tier (from P)",
+    "lines_changed": "lines changed",
+    "risk_per_1k_lines_changed": "P per 1k lines (queue order)",
+    "predicted_errors_per_10k_device_days": "predicted errors / 10k device-days",
+    "target_fleet_devices": "devices",
+    "expected_daily_errors": "expected errors / day (whole fleet)",
+}
+QA_QUEUE_FORMATS: dict[str, Format] = {
+    "predicted_errors_per_10k_device_days": ",.0f",
+    "expected_daily_errors": ",.1f",
+}
+
+
+def probability_vs_errors(queue: pd.DataFrame) -> str:
+    """Why a blocked release can expect fewer errors than a reviewed one, with the table's
+    own example when it has one."""
+    text = (
+        "Two different predictions. The decision and the QA tier follow P(regression), the "
+        "calibrated chance that the release regresses (its errors per 10k device-days reach "
+        "1.5x its platform's usual rate, by default). Expected errors / day is the "
+        "regressor's predicted error rate (errors per 10k device-days, counting the errors "
+        "every release has) times the "
+        "platform's active devices / 10,000: it grows with the fleet's size and its usual "
+        "error rate, not with the chance of a regression."
+    )
+    blocked = queue[queue["decision"] == "block"].dropna(subset=["expected_daily_errors"])
+    reviewed = queue[queue["decision"] == "review"].dropna(subset=["expected_daily_errors"])
+    if blocked.empty or reviewed.empty:
+        return text
+    low = blocked.loc[blocked["expected_daily_errors"].idxmin()]
+    high = reviewed.loc[reviewed["expected_daily_errors"].idxmax()]
+    if low["expected_daily_errors"] >= high["expected_daily_errors"]:
+        return text
+    return text + (
+        f" So {low['release_id']} is blocked (P {low['regression_probability']:.3f}, "
+        f"{low['expected_daily_errors']:,.1f} errors / day on {int(low['target_fleet_devices']):,} "
+        f"devices) while {high['release_id']} only needs a review (P "
+        f"{high['regression_probability']:.3f}, {high['expected_daily_errors']:,.1f} errors "
+        f"/ day on {int(high['target_fleet_devices']):,} devices)."
+    )
+
+
 def _qa_queue(data: ReportData, top: int) -> str:
     if data.queue.empty:
         return _note("the QA queue is empty")
-    columns = {
-        "priority_rank": "rank",
-        "release_id": "release",
-        "platform_id": "platform",
-        "release_date": "released",
-        "patch_type": "type",
-        "regression_probability": "P(regression)",
-        "decision": "decision",
-        "qa_tier": "QA tier",
-        "lines_changed": "lines changed",
-        "risk_per_1k_lines_changed": "risk / 1k lines",
-        "expected_daily_errors": "expected errors / day",
-    }
-    return _note(
-        f"top {min(top, len(data.queue))} of {len(data.queue)} releases awaiting QA"
-    ) + _frame_table(data.queue.head(top), columns, {"decision": "decision"})
+    shown = data.queue.head(top)
+    return "".join(
+        [
+            _note(f"top {len(shown)} of {len(data.queue)} releases awaiting QA"),
+            _frame_table(shown, QA_QUEUE_COLUMNS, {"decision": "decision"}, QA_QUEUE_FORMATS),
+            f"<p>{_esc(probability_vs_errors(shown))}</p>",
+        ]
+    )
+
+
+WATCHLIST_FORMATS: dict[str, Format] = {
+    "device_days": ",.0f",
+    "errors_per_10k_device_days": ",.0f",
+    "age_weighted_risk_score": ".2f",
+}
 
 
 def _watchlist(data: ReportData, top: int) -> str:
@@ -380,33 +503,72 @@ def _watchlist(data: ReportData, top: int) -> str:
                 "fleet watchlist heatmap",
             ),
             f"<h3>Top {min(top, len(w))} rows</h3>",
-            _frame_table(w.head(top), columns, {"watch_tier": "tier"}),
+            _frame_table(w.head(top), columns, {"watch_tier": "tier"}, WATCHLIST_FORMATS),
         ]
     )
+
+
+DRIFT_RUN_COLUMNS = {
+    "checked_at": "checked at (UTC)",
+    "model_version": "champion",
+    "window_start_date": "window from",
+    "window_end_date": "window to",
+    "window_rows": "releases",
+    "is_drifted": "drift",
+    "drifted_check_count": "drifted checks",
+    "min_adjusted_p_value": "smallest adjusted p",
+    "drifted_checks": "which",
+}
+
+
+def drift_check_levels(checks: pd.DataFrame) -> pd.DataFrame:
+    """A drift run's checks with their `level` (alarm: votes for retraining; warning: a
+    patch feature, Holm-adjusted; reported only: no adjusted p) and the `p` that level
+    compares with alpha."""
+    adjusted = checks["adjusted_p_value"].notna()
+    voting = checks["is_voting"].astype(bool)
+    level = np.where(voting, "alarm", np.where(adjusted, "warning", "reported only"))
+    p = checks["adjusted_p_value"].where(adjusted, checks["p_value"])
+    return checks.assign(level=level, p=p)
 
 
 def _drift(data: ReportData) -> str:
     runs = data.drift_runs
     if runs.empty:
         return _note("no drift checks yet — run patchrisk drift")
-    columns = {
-        "checked_at": "checked at",
-        "model_version": "champion",
-        "window_start_date": "window from",
-        "window_end_date": "window to",
-        "window_rows": "releases",
-        "is_drifted": "drift",
-        "drifted_check_count": "drifted checks",
-        "min_adjusted_p_value": "smallest adjusted p",
-        "drifted_checks": "which",
-    }
-    return (
-        _img(report_plots.drift_timeline(runs), "drift over time")
-        + _note(
-            f"{len(runs)} drift checks, {int(runs['is_drifted'].sum())} found drift; newest last"
-        )
-        + _frame_table(runs.tail(20), columns)
+    alpha = DriftConfig().alpha
+    latest = runs.iloc[-1]
+    when = _fmt(pd.Timestamp(latest["checked_at"]))
+    checks = drift_check_levels(data.latest_drift_checks)
+    title = (
+        f"latest drift check ({when} UTC, champion {latest['model_version']}): "
+        f"{_fmt(latest['window_rows'])} releases {_fmt(latest['window_start_date'])} .. "
+        f"{_fmt(latest['window_end_date'])} vs its training reference"
     )
+    verdict = "DRIFT: " + str(latest["drifted_checks"]) if latest["is_drifted"] else "no drift"
+    parts = [
+        _note(
+            f"{len(runs)} drift check{'s' if len(runs) > 1 else ''} recorded, "
+            f"{int(runs['is_drifted'].sum())} found drift; the latest says {verdict}. A check "
+            f"drifts when its p-value is at most alpha = {alpha:g} (patchrisk drift's default "
+            "family-wise rate) after Holm's correction within its level."
+        ),
+        _img(report_plots.drift_checks(checks, alpha, title), "latest drift check"),
+    ]
+    if len(runs) > 1:
+        parts.append(_img(report_plots.drift_timeline(runs, alpha), "drift over time"))
+    else:
+        parts.append(
+            _note(
+                f"only one drift check so far ({when} UTC): the timeline of drift checks "
+                "appears from the second (patchrisk drift or make retrain runs one)"
+            )
+        )
+    parts += [
+        "<h3>Drift checks (newest last)</h3>",
+        _frame_table(runs.tail(20), DRIFT_RUN_COLUMNS, formats={"min_adjusted_p_value": p_value}),
+    ]
+    return "".join(parts)
 
 
 def _registry_history(data: ReportData) -> str:
@@ -482,8 +644,9 @@ def render(data: ReportData, top: int = 20) -> str:
         f"<title>patchrisk report: champion {_esc(version)}</title>"
         f"<style>{CSS}</style></head><body>"
         f"<header><h1>Patch regression risk: champion {_esc(version)}</h1>"
-        f"<p>Generated {_esc(data.generated_at)} from {_esc(data.warehouse)} and the registry "
-        f"{_esc(data.registry)}.</p></header><nav>{nav}</nav>{sections}</body></html>\n"
+        f"<p>Generated {_esc(data.generated_at)} from {_esc(shown_path(data.warehouse))} and "
+        f"the registry {_esc(shown_path(data.registry))}.</p></header>"
+        f"<nav>{nav}</nav>{sections}</body></html>\n"
     )
 
 

@@ -54,7 +54,9 @@ def test_every_section_is_there_in_order(page: str) -> None:
 
 
 def test_figures_are_embedded_pngs_and_nothing_is_fetched(page: str) -> None:
-    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', page)
+    images = re.findall(
+        r'<img class="figure" alt="([^"]+)" src="data:image/png;base64,([^"]+)"', page
+    )
     alts = {alt for alt, _ in images}
     assert {
         "ROC and precision-recall curves",
@@ -62,7 +64,7 @@ def test_figures_are_embedded_pngs_and_nothing_is_fetched(page: str) -> None:
         "SHAP summary",
         "risk distribution of pending releases",
         "fleet watchlist heatmap",
-        "drift over time",
+        "latest drift check",
     } <= alts
     for _, data in images:
         assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
@@ -98,9 +100,10 @@ def test_tables_hold_the_marts(page: str, report_warehouse: Path) -> None:
             "select release_id from marts.fct_fleet_watchlist order by watch_rank limit 1"
         ).fetchone()
         (runs,) = con.execute("select count(*) from marts.fct_drift_runs").fetchone()
-    assert queue and all(f"<td>{r}</td>" in page for (r,) in queue)
-    assert f"<td>{watched}</td>" in page
-    assert runs == 1 and f"{runs} drift checks" in page
+    # ids break at their hyphens unless told not to
+    assert queue and all(f'<td class="nowrap">{r}</td>' in page for (r,) in queue)
+    assert f'<td class="nowrap">{watched}</td>' in page
+    assert runs == 1 and "1 drift check recorded" in page
     assert "<td>register</td>" in page and "<td>promote</td>" in page
 
 
@@ -184,3 +187,35 @@ def test_problems_names_what_breaks_a_page(page: str) -> None:
     assert f"section {first_id!r} is missing" in found
     assert "image 0 is not a PNG" in found
     assert any(p.startswith("external reference") for p in found)
+
+
+def test_no_path_outside_the_repo_is_shown(
+    page: str, report_warehouse: Path, trained_registry: Path, ml_world: Path
+) -> None:
+    source = Registry(trained_registry).metadata("champion")["source"]
+    for path in (report_warehouse, trained_registry, ml_world, *source.values()):
+        if isinstance(path, str | Path):
+            assert str(path) not in page
+    assert f"from .../{report_warehouse.name} and the registry .../{trained_registry.name}" in page
+
+
+def test_each_column_has_one_number_format(page: str, report_warehouse: Path) -> None:
+    with duckdb.connect(str(report_warehouse), read_only=True) as con:
+        expected = con.execute(
+            "select expected_daily_errors from marts.fct_qa_priority_queue "
+            "order by priority_rank limit 20"
+        ).fetchall()
+    assert expected and all(f">{v:,.1f}</td>" in page for (v,) in expected)
+
+
+def test_queue_explains_probability_against_expected_errors(page: str) -> None:
+    assert "<th>P(regression): chance it regresses</th>" in page
+    assert "<th>expected errors / day (whole fleet)</th>" in page
+    assert "Two different predictions" in page
+
+
+def test_drift_section_shows_the_latest_run_and_says_the_history_is_short(page: str) -> None:
+    assert 'alt="latest drift check"' in page
+    assert "alpha = 0.05" in page
+    assert "only one drift check so far" in page
+    assert 'alt="drift over time"' not in page
