@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
+from ml.cli.options import JSON_OPTION, command, warehouse_option
+from ml.errors import EXIT_BAD_INPUT, BadInputError, fail
 
 
 def _format_number(value: float | None, digits: int = 2) -> str:
@@ -99,7 +99,7 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     return release
 
 
-@click.command()
+@command()
 @click.option("--release", metavar="RELEASE_ID", help="The release, e.g. ares-4.2.0 (or VERSION).")
 @click.option("--platform", default=None, help="Platform of --release when it is a bare VERSION.")
 @click.option(
@@ -114,7 +114,7 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     help="Folder holding oracle/release_truth.* for --evaluate "
     "[default: $PATCHRISK_RAW_DIR or seeds].",
 )
-@DUCKDB_OPTION
+@warehouse_option
 @click.option(
     "--theta0",
     type=click.FloatRange(min=0, min_open=True),
@@ -141,13 +141,13 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     show_default=True,
     help="Seconds to wait for a warehouse locked by a writer (dbt build) before exit 3.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def canary(
     release,
     platform,
     evaluate,
     raw_dir,
-    duckdb_path,
+    warehouse,
     theta0,
     alpha,
     min_device_days,
@@ -166,29 +166,16 @@ def canary(
 
     overrides = {"theta0": theta0, "alpha": alpha, "min_device_days": min_device_days}
     config = CanaryConfig(**{k: v for k, v in overrides.items() if v is not None})
-    try:
-        if evaluate:
-            _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json)
-        else:
-            _release(
-                resolve_release_id(release, platform), config, duckdb_path, lock_timeout, as_json
-            )
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
-    except Exception as exc:  # never a traceback
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    if evaluate:
+        _evaluate(config, raw_dir, warehouse, lock_timeout, no_write, as_json)
+    else:
+        _release(resolve_release_id(release, platform), config, warehouse, lock_timeout, as_json)
 
 
-def _duckdb(path: Path | None) -> Path:
-    from ml.warehouse.dbt import default_duckdb_path
-
-    return path or default_duckdb_path()
-
-
-def _release(release_id, config, duckdb_path, lock_timeout, as_json) -> None:
+def _release(release_id, config, warehouse, lock_timeout, as_json) -> None:
     from ml.operations.canary import analyse_release, read_canary_inputs
 
-    inputs = read_canary_inputs(_duckdb(duckdb_path), release_id, lock_timeout)
+    inputs = read_canary_inputs(warehouse, release_id, lock_timeout)
     if not inputs.release_days["release_id"].eq(release_id).any():
         raise BadInputError(
             f"unknown release {release_id!r} (not in marts.fct_canary_release_days)"
@@ -200,7 +187,7 @@ def _release(release_id, config, duckdb_path, lock_timeout, as_json) -> None:
         click.echo(_release_text(report))
 
 
-def _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json) -> None:
+def _evaluate(config, raw_dir, warehouse, lock_timeout, no_write, as_json) -> None:
     import dataclasses
 
     from ml.operations.canary import (
@@ -217,15 +204,14 @@ def _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json) -> 
     oracle = read_oracle(raw_dir)
     if oracle is None:
         fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
-    path = _duckdb(duckdb_path)
-    inputs = read_canary_inputs(path, None, lock_timeout)
+    inputs = read_canary_inputs(warehouse, None, lock_timeout)
     releases = inputs.release_days["release_id"].nunique()
     click.echo(f"evaluating the canary on {releases:,} releases ...", err=True)
     evaluation = dataclasses.replace(
         evaluate_history(inputs, oracle, config),
-        theta0_estimate=estimate_theta0(read_release_outcomes(path, lock_timeout)),
+        theta0_estimate=estimate_theta0(read_release_outcomes(warehouse, lock_timeout)),
     )
-    rows = None if no_write else write_evaluation(path, evaluation)
+    rows = None if no_write else write_evaluation(warehouse, evaluation)
     if as_json:
         click.echo(json.dumps({**evaluation.as_dict(), "rows_written": rows}, indent=2))
     else:

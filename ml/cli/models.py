@@ -5,36 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import PatchriskError, fail
-
-_DUCKDB = DUCKDB_OPTION
-_REGISTRY = click.option(
-    "--registry",
-    "registry_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model registry folder [default: $PATCHRISK_REGISTRY_DIR or models_artifacts/].",
-)
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-
-
-def _handle_errors(func):
-    """Turn package errors into a one-line message and their exit code."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except PatchriskError as exc:
-            fail(str(exc), exc.exit_code)
-
-    return wrapper
+from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, Group, command, warehouse_option
 
 
 def _registry(registry_dir: Path | None):
@@ -43,14 +18,8 @@ def _registry(registry_dir: Path | None):
     return Registry(registry_dir)
 
 
-def _duckdb(path: Path | None) -> Path:
-    from ml.warehouse.dbt import default_duckdb_path
-
-    return path or default_duckdb_path()
-
-
-@click.command()
-@_DUCKDB
+@command()
+@warehouse_option
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -58,7 +27,7 @@ def _duckdb(path: Path | None) -> Path:
     help="Raw folder holding oracle/release_truth.* for the oracle column "
     "[default: $PATCHRISK_RAW_DIR or seeds/].",
 )
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--promote", is_flag=True, help="Make the new version the champion at once.")
 @click.option("--no-register", is_flag=True, help="Train and evaluate only; write nothing.")
 @click.option(
@@ -67,9 +36,8 @@ def _duckdb(path: Path | None) -> Path:
     help="Skip training when the champion fits the current feature contract "
     "(same features as this code, every column it needs in the mart).",
 )
-@_JSON
-@_handle_errors
-def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
+@JSON_OPTION
+def train(warehouse, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
     """Train the classifier (CatBoost boosted from a logistic regression's log-odds) and
     the regressor on the feature mart, evaluate them on the newest 20 % of labelled
     releases beside the oracle and the baselines, and register them.
@@ -82,7 +50,7 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
     from ml.warehouse.marts import read_feature_mart
 
     if if_needed:
-        columns = list(read_feature_mart(_duckdb(duckdb_path)).columns)
+        columns = list(read_feature_mart(warehouse).columns)
         problem = champion_fit_problem(_registry(registry_dir), columns)
         if problem is None:
             message = "champion fits the current feature contract; not training"
@@ -92,7 +60,7 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
     if not as_json and sys.stderr.isatty():
         click.echo("training (classifier, regressor, baselines) ...", err=True)
     outcome = train_from_warehouse(
-        _duckdb(duckdb_path),
+        warehouse,
         raw_dir or default_raw_dir(),
         None if no_register else _registry(registry_dir),
         promote=promote,
@@ -123,17 +91,16 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
         click.echo(f"registered {outcome.version} as {', '.join(outcome.aliases)}")
 
 
-@click.command()
-@_DUCKDB
-@_REGISTRY
+@command()
+@warehouse_option
+@REGISTRY_OPTION
 @click.option("--model", default="champion", show_default=True, help="Version or alias.")
-@_JSON
-@_handle_errors
-def score(duckdb_path, registry_dir, model, as_json) -> None:
+@JSON_OPTION
+def score(warehouse, registry_dir, model, as_json) -> None:
     """Score every release of the feature mart and replace ml.release_risk_scores."""
     from ml.operations.lifecycle import score_warehouse
 
-    outcome = score_warehouse(_duckdb(duckdb_path), _registry(registry_dir), model)
+    outcome = score_warehouse(warehouse, _registry(registry_dir), model)
     if as_json:
         click.echo(json.dumps(outcome.__dict__, indent=2))
     else:
@@ -144,15 +111,14 @@ def score(duckdb_path, registry_dir, model, as_json) -> None:
         )
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """List, inspect, promote and roll back registered models."""
 
 
 @models.command("list")
-@_REGISTRY
-@_JSON
-@_handle_errors
+@REGISTRY_OPTION
+@JSON_OPTION
 def list_models(registry_dir, as_json) -> None:
     """Every version with its aliases and headline test metrics."""
     reg = _registry(registry_dir)
@@ -188,9 +154,8 @@ def list_models(registry_dir, as_json) -> None:
 
 @models.command()
 @click.argument("model", default="champion")
-@_REGISTRY
-@_JSON
-@_handle_errors
+@REGISTRY_OPTION
+@JSON_OPTION
 def show(model, registry_dir, as_json) -> None:
     """A version's (or alias's) metadata, verified against its file hashes."""
     from ml.report.tables import metrics_table
@@ -215,10 +180,9 @@ def show(model, registry_dir, as_json) -> None:
 
 @models.command()
 @click.argument("model", default="challenger")
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--reason", default="promoted", show_default=True, help="Recorded in the history.")
-@_JSON
-@_handle_errors
+@JSON_OPTION
 def promote(model, registry_dir, reason, as_json) -> None:
     """Make MODEL (a version or the challenger) the champion."""
     event = _registry(registry_dir).promote(model, reason)
@@ -230,10 +194,9 @@ def promote(model, registry_dir, reason, as_json) -> None:
 
 
 @models.command()
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--reason", default="rolled back", show_default=True, help="Recorded in history.")
-@_JSON
-@_handle_errors
+@JSON_OPTION
 def rollback(registry_dir, reason, as_json) -> None:
     """Return the champion alias to the previous champion."""
     event = _registry(registry_dir).rollback(reason)

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 
 import click
 
+from ml.cli.options import JSON_OPTION, command, warehouse_option
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
 
-WAREHOUSE_OPTION = click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
+PROBLEM_STATUSES = ("error", "fail", "warn")
 
 
 def parse_dbt_var(text: str) -> tuple[str, object]:
@@ -30,7 +27,20 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
         return name, raw
 
 
-@click.command()
+def build_summary(result) -> dict:
+    """The `build --json` document: the outcome, node counts by status, failing tests."""
+    return {
+        "success": result.success,
+        "warehouse": str(result.duckdb_path),
+        "elapsed_seconds": round(result.elapsed_seconds, 2),
+        "nodes": len(result.nodes),
+        "statuses": dict(Counter(n.status for n in result.nodes)),
+        "failing_tests": result.tests_with_status("fail", "error"),
+        "problems": {n.name: n.status for n in result.nodes if n.status in PROBLEM_STATUSES},
+    }
+
+
+@command()
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -45,7 +55,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     show_default=True,
     help="File format of the raw tables.",
 )
-@WAREHOUSE_OPTION
+@warehouse_option
 @click.option(
     "--var",
     "dbt_vars",
@@ -59,7 +69,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     metavar="SELECTOR",
     help="Build only these dbt nodes, e.g. 'source:ml+' (what reads the ML scores).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
     """Build the warehouse with dbt: every model, data test and unit test (or --select)."""
     from ml.warehouse.dbt import BuildConfig
@@ -82,20 +92,9 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         result = build_warehouse(config)
     except PatchriskError as exc:  # e.g. another writer holds the warehouse too long
         fail(str(exc), exc.exit_code)
-    problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
+    problems = {n.name: n.status for n in result.nodes if n.status in PROBLEM_STATUSES}
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "success": result.success,
-                    "warehouse": str(result.duckdb_path),
-                    "elapsed_seconds": round(result.elapsed_seconds, 2),
-                    "nodes": len(result.nodes),
-                    "problems": problems,
-                },
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(build_summary(result), indent=2))
     elif result.success:
         click.echo(
             f"built {result.duckdb_path}: {len(result.nodes)} nodes in "
@@ -107,48 +106,45 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json) -> None:
         fail(f"dbt build failed: {problems or 'see the log above'}", EXIT_FAILURE)
 
 
-@click.command()
-@WAREHOUSE_OPTION
-def docs(warehouse) -> None:
+@command()
+@warehouse_option
+@JSON_OPTION
+def docs(warehouse, as_json) -> None:
     """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/."""
-    from ml.warehouse.dbt import PROJECT_DIR, BuildConfig, default_duckdb_path, run_dbt
+    from ml.warehouse.dbt import PROJECT_DIR, BuildConfig, run_dbt
+    from ml.warehouse.readers import require_warehouse
 
-    warehouse = warehouse or default_duckdb_path()
-    if not warehouse.is_file():
-        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    require_warehouse(warehouse)
     target = PROJECT_DIR / "target"
-    try:
-        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
+    result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse), target)
     if not result.success:
         click.echo(result.log[-3000:], err=True)
         fail("dbt docs generate failed (see the log above)", EXIT_FAILURE)
-    click.echo(f"docs: {target / 'static_index.html'}")
+    page = target / "static_index.html"
+    click.echo(json.dumps({"docs": str(page)}) if as_json else f"docs: {page}")
 
 
-@click.command("audit-labels")
+@command("audit-labels")
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder holding oracle/release_truth.*  [default: $PATCHRISK_RAW_DIR or seeds]",
 )
-@WAREHOUSE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@warehouse_option
+@JSON_OPTION
 def audit_labels(raw_dir, warehouse, as_json) -> None:
     """Compare the warehouse's telemetry labels with the generator's oracle flags."""
     from ml.operations.audit import label_agreement
-    from ml.warehouse.dbt import default_duckdb_path, default_raw_dir, read_table
+    from ml.warehouse.dbt import default_raw_dir, read_table
     from ml.warehouse.marts import read_oracle
+    from ml.warehouse.readers import require_warehouse
 
     raw_dir = raw_dir or default_raw_dir()
-    warehouse = warehouse or default_duckdb_path()
     oracle = read_oracle(raw_dir)
     if oracle is None:
         fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
-    if not warehouse.is_file():
-        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    require_warehouse(warehouse)
     result = label_agreement(read_table(warehouse, "marts.fct_release_outcomes"), oracle)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

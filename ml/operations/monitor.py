@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ml.errors import BadInputError, EnvironmentFailure
-from ml.warehouse.readers import read_only_warehouse
+from ml.warehouse.readers import BUILD_HINT, read_only_warehouse
 
 SCHEMA_VERSION = 1
 TIERS = ("immediate", "enhanced", "standard", "insufficient_data")
@@ -75,9 +75,7 @@ def read_watchlist(
     with read_only_warehouse(duckdb_path) as con:
         missing = [r for r in (WATCHLIST, AGE_EFFECT, RELEASES) if r not in _relations(con)]
         if missing:
-            raise EnvironmentFailure(
-                f"{duckdb_path} has no {', '.join(missing)} (run `patchrisk build`)"
-            )
+            raise EnvironmentFailure(f"{duckdb_path} has no {', '.join(missing)} ({BUILD_HINT})")
         if platform is not None:
             known = [
                 p for (p,) in con.execute(f"select distinct platform_id from {RELEASES}").fetchall()
