@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import click
 
-from ml.cli.options import JSON_OPTION, command, warehouse_option
+from ml.cli.options import JSON_OPTION, TEXT_WIDTH, command, warehouse_option
 from ml.errors import EXIT_BAD_INPUT, BadInputError, fail
 
 
@@ -25,17 +26,26 @@ def _format_number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
+LEGEND = (
+    "Running totals from day 0. dd: device-days; new: the release (matched: in the cohorts "
+    "that ran the previous firmware the same day); new err: its errors there; base: the "
+    "previous firmware in those cohorts; ratio: error-rate ratio new / base; e-value: the "
+    "evidence against ratio <= theta0 (anytime-valid)."
+)
+
+
 def _release_text(report) -> str:
-    """The day-by-day table and the final recommendation of one release."""
+    """The day-by-day table and the final recommendation of one release, then a legend."""
+    cfg = report.config
     header = (
         f"{'day':>3} {'date':<10} {'new dd':>8} {'matched dd':>10} {'new err':>7} "
         f"{'base dd':>8} {'base err':>8} {'ratio':>6} {'e-value':>9}  recommendation"
     )
     lines = [
-        f"canary {report.release_id} vs previous firmware "
-        f"(previous release {report.previous_release_id or 'none'}; theta0 "
-        f"{report.config.theta0:g}, alpha {report.config.alpha:g}; rollback at e >= "
-        f"{1 / report.config.alpha:g})",
+        f"canary {report.release_id} vs previous firmware (previous release "
+        f"{report.previous_release_id or 'none'})",
+        f"theta0 {cfg.theta0:g} (the tolerated error-rate ratio), alpha {cfg.alpha:g}: "
+        f"rollback at e-value >= {1 / cfg.alpha:g}",
         header,
     ]
     for row in report.days.itertuples():
@@ -52,7 +62,7 @@ def _release_text(report) -> str:
     status = "" if report.comparison_status == "matched" else f" ({report.comparison_status})"
     alarm = "" if report.alarm_day is None else f"; alarm on day {report.alarm_day}"
     lines.append(f"recommendation: {report.recommendation}{status}{alarm}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *textwrap.wrap(LEGEND, TEXT_WIDTH)])
 
 
 def _evaluation_text(evaluation, rows_written: int | None) -> str:
@@ -80,10 +90,13 @@ def _evaluation_text(evaluation, rows_written: int | None) -> str:
     ]
     estimate = evaluation.theta0_estimate
     if estimate is not None:
-        lines.append(
-            f"theta0 from this history (telemetry labels, q {estimate.quantile:g}): "
-            f"{estimate.theta0:.3f} ({estimate.pairs:,} clean pairs, median ratio "
-            f"{estimate.median_ratio:.3f}, spread {estimate.between_release_sd:.3f})"
+        lines.extend(
+            textwrap.wrap(
+                f"theta0 from this history (telemetry labels, q {estimate.quantile:g}): "
+                f"{estimate.theta0:.3f} ({estimate.pairs:,} clean pairs, median ratio "
+                f"{estimate.median_ratio:.3f}, spread {estimate.between_release_sd:.3f})",
+                TEXT_WIDTH,
+            )
         )
     if rows_written is not None:
         lines.append(f"wrote {rows_written:,} rows to ml.canary_evaluation")

@@ -153,7 +153,7 @@ def gate(
         backtest,
         lock_timeout,
     )
-    from ml.gate.reports import RENDERERS
+    from ml.gate.reports import RENDERERS, headline
 
     text = RENDERERS[fmt](document)
     if output is None:
@@ -169,14 +169,8 @@ def gate(
             output.write_text(text)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
-        click.echo(_summary_line(document), err=True)
+        click.echo(headline(document), err=True)
     sys.exit(document["exit_code"])
-
-
-def _summary_line(document: dict) -> str:
-    from ml.gate.reports import _headline
-
-    return _headline(document)
 
 
 def _run(

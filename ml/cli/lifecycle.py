@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from ml.cli.models import _registry
-from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, command, warehouse_option
+from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, TEXT_WIDTH, command, warehouse_option
 from ml.errors import EnvironmentFailure
 
 EXIT_DRIFT = 1
@@ -68,24 +69,43 @@ def _drift_config(window: int, alpha: float, auc_margin: float, calibration_marg
     )
 
 
+DRIFT_LEGEND = (
+    "p: the test's p-value; Holm p: adjusted with Holm's correction among the checks of its "
+    "level; verdict: DRIFT (a voting check drifted: retrain), warning (a feature check "
+    "shifted: no retrain trigger), ok, or reported (shown, not tested)."
+)
+
+
 def _drift_text(report) -> str:
+    """The reference and the window, one line per check (methods keyed by letter below the
+    table), the verdict and a legend; 100 columns."""
+    methods = {
+        m: chr(ord("A") + i) for i, m in enumerate(dict.fromkeys(c.method for c in report.checks))
+    }
     lines = [
         f"champion {report.model_version}: reference {report.reference_start}.."
-        f"{report.reference_end} ({report.reference_rows} releases) vs window "
-        f"{report.window_start}..{report.window_end} ({report.window_rows} releases, "
-        f"{report.window_labelled_rows} labelled)",
-        f"{'check':<45} {'method':<34} {'statistic':>9} {'p':>7} {'Holm p':>7}  verdict",
+        f"{report.reference_end} ({report.reference_rows:,} releases)",
+        f"window {report.window_start}..{report.window_end} ({report.window_rows:,} releases, "
+        f"{report.window_labelled_rows:,} labelled)",
+        f"{'check':<45} {'method':<6} {'statistic':>9} {'p':>7} {'Holm p':>7}  verdict",
     ]
     for c in report.checks:
         adjusted = f"{c.adjusted_p_value:7.4f}" if c.adjusted_p_value is not None else "      -"
         adjusted_by = "ok" if c.adjusted_p_value is not None else "reported"
         verdict = ("DRIFT" if c.votes else "warning") if c.drifted else adjusted_by
         lines.append(
-            f"{c.name:<45} {c.method:<34} {c.statistic:9.3f} {c.p_value:7.4f} {adjusted}  {verdict}"
+            f"{c.name:<45} {methods[c.method]:<6} {c.statistic:9.3f} {c.p_value:7.4f} "
+            f"{adjusted}  {verdict}"
         )
+    lines.extend(f"method {key}: {method}" for method, key in methods.items())
+    lines.extend(textwrap.wrap(DRIFT_LEGEND, TEXT_WIDTH))
     lines.append(f"drift: {'YES' if report.drifted else 'no'} (family-wise alpha {report.alpha})")
     if report.warnings:
-        lines.append(f"warnings (not a retrain trigger): {', '.join(report.warnings)}")
+        lines.extend(
+            textwrap.wrap(
+                f"warnings (not a retrain trigger): {', '.join(report.warnings)}", TEXT_WIDTH
+            )
+        )
     return "\n".join(lines)
 
 

@@ -5,11 +5,25 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import click
 
-from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, Group, command, warehouse_option
+from ml.cli.options import (
+    JSON_OPTION,
+    REGISTRY_OPTION,
+    TEXT_WIDTH,
+    Group,
+    command,
+    warehouse_option,
+)
+
+MODELS_LEGEND = (
+    "ROC-AUC and ECE: the model on its test slice; oracle: the ROC-AUC of the generator's "
+    "true probabilities on that slice; training data: the fingerprint of the data it was "
+    "trained on."
+)
 
 
 def _registry(registry_dir: Path | None):
@@ -143,13 +157,19 @@ def list_models(registry_dir, as_json) -> None:
         return
     if not rows:
         click.echo(f"no models in {reg.root}")
+        return
+    click.echo(
+        f"{'version':<8} {'aliases':<20} {'created':<20}  {'ROC-AUC':>7} {'oracle':>6} "
+        f"{'ECE':>5}  training data"
+    )
     for r in rows:
-        oracle = f" (oracle {r['oracle_roc_auc']:.3f})" if r["oracle_roc_auc"] is not None else ""
+        oracle = r["oracle_roc_auc"]
         click.echo(
-            f"{r['version']}  {','.join(r['aliases']) or '-':<20} {r['created_at']}  "
-            f"ROC-AUC {r['roc_auc']:.3f}{oracle}  ECE {r['ece']:.3f}  "
-            f"data {r['training_data_fingerprint'][:12]}"
+            f"{r['version']:<8} {','.join(r['aliases']) or '-':<20} {r['created_at']:<20}  "
+            f"{r['roc_auc']:>7.3f} {'-' if oracle is None else f'{oracle:.3f}':>6} "
+            f"{r['ece']:>5.3f}  {r['training_data_fingerprint'][:12]}"
         )
+    click.echo("\n".join(textwrap.wrap(MODELS_LEGEND, TEXT_WIDTH)))
 
 
 @models.command()
@@ -167,12 +187,11 @@ def show(model, registry_dir, as_json) -> None:
     click.echo(
         f"{meta['version']}  created {meta['created_at']}  commit {meta['git_commit']}\n"
         f"training data {meta['training_data_fingerprint']}\n"
-        f"splits: "
-        + ", ".join(
-            f"{k} {v['rows']} ({v['release_date_min']}..{v['release_date_max']})"
+        + "".join(
+            f"split {k}: {v['rows']} releases, {v['release_date_min']}..{v['release_date_max']}\n"
             for k, v in meta["splits"].items()
         )
-        + f"\nthresholds: review >= {meta['thresholds']['review']:.3f}, "
+        + f"thresholds: review >= {meta['thresholds']['review']:.3f}, "
         f"block >= {meta['thresholds']['block']:.3f}; calibration {meta['calibration']['method']}\n"
     )
     click.echo(metrics_table(meta["metrics"]))

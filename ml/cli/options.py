@@ -12,6 +12,7 @@ import click
 
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, PatchriskError, fail
 
+TEXT_WIDTH = 100  # columns every command's text output fits in
 _FILE = click.Path(dir_okay=False, path_type=Path)
 
 

@@ -150,9 +150,10 @@ def audit_labels(raw_dir, warehouse, as_json) -> None:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo(
-            f"{result.labelled:,} of {result.releases:,} releases labelled; label agrees with "
-            f"the oracle on {result.agreement:.1%} (precision {result.precision:.1%}, "
-            f"recall {result.recall:.1%})"
+            f"{result.labelled:,} of {result.releases:,} releases labelled; the label agrees "
+            f"with the oracle on {result.agreement:.1%}\n"
+            f"precision {result.precision:.1%}: labelled regressions that are true; "
+            f"recall {result.recall:.1%}: true regressions labelled"
         )
 
 

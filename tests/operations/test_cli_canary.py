@@ -58,9 +58,11 @@ def test_text_report(ml_warehouse) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(f"canary {release} vs previous firmware")
-    assert "e-value" in lines[1] and len(lines) == 2 + 14 + 1
-    assert lines[-1].startswith("recommendation: ")
-    assert lines[-1].split(": ")[1].split(" (")[0].split(";")[0] == lines[-2].split("  ")[-1]
+    assert lines[1].startswith("theta0 ") and "e-value" in lines[2]
+    last_day, recommendation, legend = lines[16], lines[17], lines[18:]
+    assert last_day.startswith(" 13 ") and recommendation.startswith("recommendation: ")
+    assert recommendation.split(": ")[1].split(" (")[0].split(";")[0] == last_day.split("  ")[-1]
+    assert "dd: device-days" in legend[0] and max(map(len, lines)) <= 100
 
 
 def test_json_report_and_version_with_platform(ml_warehouse) -> None:

@@ -84,10 +84,11 @@ def test_text_output(ml_warehouse: Path) -> None:
     lines = result.stdout.splitlines()
     counts = mart_counts(ml_warehouse)
     assert lines[0].startswith("fleet watchlist as of ")
-    assert f"{counts['immediate']:,} immediate" in lines[0]
-    assert f"{counts['insufficient_data']:,} insufficient data" in lines[0]
-    assert lines[1].startswith("age effect: ")
-    rows = lines[3:]
+    assert f"{counts['immediate']:,} immediate" in lines[1]
+    assert f"{counts['insufficient_data']:,} insufficient data" in lines[1]
+    assert lines[2].startswith("age effect: ")
+    assert lines[3].split() == "rank tier release model region age dev-days err/10k z risk".split()
+    rows = [line for line in lines[4:] if line[:4].strip().isdigit()]
     assert len(rows) == min(5, sum(counts.values()))
     first = json.loads(run("--warehouse", str(ml_warehouse), "--json", "--limit", "1").stdout)
     assert rows[0].split()[:3] == [
@@ -95,7 +96,10 @@ def test_text_output(ml_warehouse: Path) -> None:
         first["rows"][0]["watch_tier"],
         first["rows"][0]["release_id"],
     ]
-    assert rows[0].endswith(first["rows"][0]["watch_reason"])
+    reason = lines[lines.index(rows[0]) + 1 : lines.index(rows[1])]  # wrapped beneath its row
+    assert " ".join(part.strip() for part in reason) == first["rows"][0]["watch_reason"]
+    assert lines[-1].endswith("age multiplier)")  # the legend of the columns
+    assert max(map(len, lines)) <= 100
 
 
 def test_missing_warehouse_exits_3(tmp_path: Path) -> None:
