@@ -87,7 +87,18 @@ def test_text_output(ml_warehouse: Path) -> None:
     assert f"{counts['immediate']:,} immediate" in lines[1]
     assert f"{counts['insufficient_data']:,} insufficient data" in lines[1]
     assert lines[2].startswith("age effect: ")
-    assert lines[3].split() == "rank tier release model region age dev-days err/10k z risk".split()
+    assert lines[3].split() == [
+        "rank",
+        "tier",
+        "release",
+        "model",
+        "region",
+        "age",
+        "dev-days",
+        "err/10k",
+        "z",
+        "risk",
+    ]
     rows = [line for line in lines[4:] if line[:4].strip().isdigit()]
     assert len(rows) == min(5, sum(counts.values()))
     first = json.loads(run("--warehouse", str(ml_warehouse), "--json", "--limit", "1").stdout)
