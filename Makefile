@@ -101,7 +101,7 @@ format: setup
 ## query and a one-day increment (default world, 10M events; BENCH_ARGS=--with-100m adds 100M)
 bench: setup
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
-	$(BIN)/python scripts/bench_gate.py --duckdb bench_results/default.duckdb
+	$(BIN)/python scripts/bench_gate.py --warehouse bench_results/default.duckdb
 
 clean:
 	rm -rf $(VENV) bench_results reports dbt_project/target dbt_project/logs

@@ -234,16 +234,16 @@ def world_rows(world: World) -> list[Row]:
     rows.append(
         bench("floor query", name, [sys.executable, "-c", FLOOR_SCRIPT, floor_sql], env, runs)
     )
-    train = [str(BIN / "patchrisk"), "train", "--duckdb", str(db), "--raw-dir", str(raw)]
+    train = [str(BIN / "patchrisk"), "train", "--warehouse", str(db), "--raw-dir", str(raw)]
     rows.append(bench("train", name, [*train, "--promote", "--json"], env, runs))
-    score = [str(BIN / "patchrisk"), "score", "--duckdb", str(db), "--json"]
+    score = [str(BIN / "patchrisk"), "score", "--warehouse", str(db), "--json"]
     rows.append(bench("score", name, score, env, runs))
     candidates = write_candidates(db, OUT, [1000], seed=0)[1000]
     gate = [
         sys.executable,
         str(ROOT / "scripts" / "risk_gate.py"),
         str(candidates),
-        "--duckdb",
+        "--warehouse",
         str(db),
         "--format",
         "json",

@@ -15,7 +15,7 @@ patches in at most 3 s. Writes bench_results/gate.md and bench_results/gate.json
 files in bench_results/ are left alone). Candidates are bootstrapped from the warehouse's
 released firmware (seeded), with new versions planned after the data's as-of date.
 
-    python scripts/bench_gate.py [--duckdb warehouse/patchrisk.duckdb] [--runs 5]
+    python scripts/bench_gate.py [--warehouse warehouse/patchrisk.duckdb] [--runs 5]
 """
 
 from __future__ import annotations
@@ -122,16 +122,17 @@ def write_candidates(duckdb_path: Path, folder: Path, sizes: list[int], seed: in
 def main() -> None:
     from ml.modeling.registry import CLASSIFIER_FILE, Registry
     from ml.warehouse.dbt import default_duckdb_path
+    from ml.warehouse.readers import BUILD_HINT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duckdb", type=Path, default=None, help="warehouse (built)")
+    parser.add_argument("--warehouse", type=Path, default=None, help="warehouse (built)")
     parser.add_argument("--registry", type=Path, default=None, help="model registry")
     parser.add_argument("--runs", type=int, default=5, help="repetitions per measure")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    duckdb_path = args.duckdb or default_duckdb_path()
+    duckdb_path = args.warehouse or default_duckdb_path()
     if not duckdb_path.is_file():
-        sys.exit(f"bench_gate: no warehouse at {duckdb_path} (run `patchrisk build` first)")
+        sys.exit(f"bench_gate: no warehouse at {duckdb_path} ({BUILD_HINT})")
     registry = Registry(args.registry)
     version = registry.resolve("champion")
     classifier = registry.root / version / CLASSIFIER_FILE
@@ -148,7 +149,7 @@ def main() -> None:
                 py,
                 str(ROOT / "scripts" / "risk_gate.py"),
                 str(files[n]),
-                "--duckdb",
+                "--warehouse",
                 str(duckdb_path),
                 "--registry",
                 str(registry.root),

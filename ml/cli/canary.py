@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
+from ml.cli.options import JSON_OPTION, TEXT_WIDTH, command, warehouse_option
+from ml.errors import EXIT_BAD_INPUT, BadInputError, fail
 
 
 def _format_number(value: float | None, digits: int = 2) -> str:
@@ -25,17 +26,26 @@ def _format_number(value: float | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
 
 
+LEGEND = (
+    "Running totals from day 0. dd: device-days; new: the release (matched: in the cohorts "
+    "that ran the previous firmware the same day); new err: its errors there; base: the "
+    "previous firmware in those cohorts; ratio: error-rate ratio new / base; e-value: the "
+    "evidence against ratio <= theta0 (anytime-valid)."
+)
+
+
 def _release_text(report) -> str:
-    """The day-by-day table and the final recommendation of one release."""
+    """The day-by-day table and the final recommendation of one release, then a legend."""
+    cfg = report.config
     header = (
         f"{'day':>3} {'date':<10} {'new dd':>8} {'matched dd':>10} {'new err':>7} "
         f"{'base dd':>8} {'base err':>8} {'ratio':>6} {'e-value':>9}  recommendation"
     )
     lines = [
-        f"canary {report.release_id} vs previous firmware "
-        f"(previous release {report.previous_release_id or 'none'}; theta0 "
-        f"{report.config.theta0:g}, alpha {report.config.alpha:g}; rollback at e >= "
-        f"{1 / report.config.alpha:g})",
+        f"canary {report.release_id} vs previous firmware (previous release "
+        f"{report.previous_release_id or 'none'})",
+        f"theta0 {cfg.theta0:g} (the tolerated error-rate ratio), alpha {cfg.alpha:g}: "
+        f"rollback at e-value >= {1 / cfg.alpha:g}",
         header,
     ]
     for row in report.days.itertuples():
@@ -52,7 +62,7 @@ def _release_text(report) -> str:
     status = "" if report.comparison_status == "matched" else f" ({report.comparison_status})"
     alarm = "" if report.alarm_day is None else f"; alarm on day {report.alarm_day}"
     lines.append(f"recommendation: {report.recommendation}{status}{alarm}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *textwrap.wrap(LEGEND, TEXT_WIDTH)])
 
 
 def _evaluation_text(evaluation, rows_written: int | None) -> str:
@@ -80,10 +90,13 @@ def _evaluation_text(evaluation, rows_written: int | None) -> str:
     ]
     estimate = evaluation.theta0_estimate
     if estimate is not None:
-        lines.append(
-            f"theta0 from this history (telemetry labels, q {estimate.quantile:g}): "
-            f"{estimate.theta0:.3f} ({estimate.pairs:,} clean pairs, median ratio "
-            f"{estimate.median_ratio:.3f}, spread {estimate.between_release_sd:.3f})"
+        lines.extend(
+            textwrap.wrap(
+                f"theta0 from this history (telemetry labels, q {estimate.quantile:g}): "
+                f"{estimate.theta0:.3f} ({estimate.pairs:,} clean pairs, median ratio "
+                f"{estimate.median_ratio:.3f}, spread {estimate.between_release_sd:.3f})",
+                TEXT_WIDTH,
+            )
         )
     if rows_written is not None:
         lines.append(f"wrote {rows_written:,} rows to ml.canary_evaluation")
@@ -99,7 +112,7 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     return release
 
 
-@click.command()
+@command()
 @click.option("--release", metavar="RELEASE_ID", help="The release, e.g. ares-4.2.0 (or VERSION).")
 @click.option("--platform", default=None, help="Platform of --release when it is a bare VERSION.")
 @click.option(
@@ -114,7 +127,7 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     help="Folder holding oracle/release_truth.* for --evaluate "
     "[default: $PATCHRISK_RAW_DIR or seeds].",
 )
-@DUCKDB_OPTION
+@warehouse_option
 @click.option(
     "--theta0",
     type=click.FloatRange(min=0, min_open=True),
@@ -141,13 +154,13 @@ def resolve_release_id(release: str, platform: str | None) -> str:
     show_default=True,
     help="Seconds to wait for a warehouse locked by a writer (dbt build) before exit 3.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 def canary(
     release,
     platform,
     evaluate,
     raw_dir,
-    duckdb_path,
+    warehouse,
     theta0,
     alpha,
     min_device_days,
@@ -166,29 +179,16 @@ def canary(
 
     overrides = {"theta0": theta0, "alpha": alpha, "min_device_days": min_device_days}
     config = CanaryConfig(**{k: v for k, v in overrides.items() if v is not None})
-    try:
-        if evaluate:
-            _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json)
-        else:
-            _release(
-                resolve_release_id(release, platform), config, duckdb_path, lock_timeout, as_json
-            )
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
-    except Exception as exc:  # never a traceback
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    if evaluate:
+        _evaluate(config, raw_dir, warehouse, lock_timeout, no_write, as_json)
+    else:
+        _release(resolve_release_id(release, platform), config, warehouse, lock_timeout, as_json)
 
 
-def _duckdb(path: Path | None) -> Path:
-    from ml.warehouse.dbt import default_duckdb_path
-
-    return path or default_duckdb_path()
-
-
-def _release(release_id, config, duckdb_path, lock_timeout, as_json) -> None:
+def _release(release_id, config, warehouse, lock_timeout, as_json) -> None:
     from ml.operations.canary import analyse_release, read_canary_inputs
 
-    inputs = read_canary_inputs(_duckdb(duckdb_path), release_id, lock_timeout)
+    inputs = read_canary_inputs(warehouse, release_id, lock_timeout)
     if not inputs.release_days["release_id"].eq(release_id).any():
         raise BadInputError(
             f"unknown release {release_id!r} (not in marts.fct_canary_release_days)"
@@ -200,7 +200,7 @@ def _release(release_id, config, duckdb_path, lock_timeout, as_json) -> None:
         click.echo(_release_text(report))
 
 
-def _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json) -> None:
+def _evaluate(config, raw_dir, warehouse, lock_timeout, no_write, as_json) -> None:
     import dataclasses
 
     from ml.operations.canary import (
@@ -217,15 +217,14 @@ def _evaluate(config, raw_dir, duckdb_path, lock_timeout, no_write, as_json) -> 
     oracle = read_oracle(raw_dir)
     if oracle is None:
         fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
-    path = _duckdb(duckdb_path)
-    inputs = read_canary_inputs(path, None, lock_timeout)
+    inputs = read_canary_inputs(warehouse, None, lock_timeout)
     releases = inputs.release_days["release_id"].nunique()
     click.echo(f"evaluating the canary on {releases:,} releases ...", err=True)
     evaluation = dataclasses.replace(
         evaluate_history(inputs, oracle, config),
-        theta0_estimate=estimate_theta0(read_release_outcomes(path, lock_timeout)),
+        theta0_estimate=estimate_theta0(read_release_outcomes(warehouse, lock_timeout)),
     )
-    rows = None if no_write else write_evaluation(path, evaluation)
+    rows = None if no_write else write_evaluation(warehouse, evaluation)
     if as_json:
         click.echo(json.dumps({**evaluation.as_dict(), "rows_written": rows}, indent=2))
     else:

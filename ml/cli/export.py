@@ -12,12 +12,11 @@ from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import EXIT_FAILURE, PatchriskError, fail
+from ml.cli.options import JSON_OPTION, command, warehouse_option
 
 
-@click.command()
-@DUCKDB_OPTION
+@command()
+@warehouse_option
 @click.option(
     "--out",
     "out_dir",
@@ -33,23 +32,17 @@ from ml.errors import EXIT_FAILURE, PatchriskError, fail
     show_default=True,
     help="Seconds to wait for a writer (a dbt build) to release the warehouse.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the exported marts as JSON.")
-def export(duckdb_path, out_dir, lock_timeout, as_json) -> None:
+@JSON_OPTION
+def export(warehouse, out_dir, lock_timeout, as_json) -> None:
     """Export every public mart (schema marts) to OUT/<mart>.parquet.
 
     Reads the warehouse read-only in one snapshot. OUT becomes a link to a new hidden
     folder beside it, replaced atomically; the previous export folder is then removed.
     A non-empty folder, a file or a link patchrisk did not make is never replaced.
     """
-    from ml.warehouse.dbt import default_duckdb_path
     from ml.warehouse.export import export_marts
 
-    try:
-        exported = export_marts(duckdb_path or default_duckdb_path(), out_dir, lock_timeout)
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
-    except Exception as exc:  # never a traceback
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    exported = export_marts(warehouse, out_dir, lock_timeout)
     if as_json:
         click.echo(json.dumps([m.as_dict() for m in exported], indent=2))
     else:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION, Command
+from ml.cli.options import REGISTRY_OPTION, command, warehouse_option
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 
 EXIT_BLOCKED = 1
@@ -26,7 +26,7 @@ def _probability(ctx, param, value):
     return value
 
 
-@click.command(cls=Command)
+@command()
 @click.argument("input_arg", metavar="[INPUT]", required=False)
 @click.option(
     "--input",
@@ -57,6 +57,7 @@ def _probability(ctx, param, value):
     show_default=True,
     help="Report format.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json (the default).")
 @click.option(
     "--output",
     "-o",
@@ -64,14 +65,8 @@ def _probability(ctx, param, value):
     default=None,
     help="Write the report to FILE instead of stdout.",
 )
-@DUCKDB_OPTION
-@click.option(
-    "--registry",
-    "registry_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model registry folder [default: $PATCHRISK_REGISTRY_DIR or models_artifacts/].",
-)
+@warehouse_option
+@REGISTRY_OPTION
 @click.option("--model", default="champion", show_default=True, help="Version or alias.")
 @click.option(
     "--review-threshold",
@@ -113,8 +108,9 @@ def gate(
     input_format,
     releases,
     fmt,
+    as_json,
     output,
-    duckdb_path,
+    warehouse,
     registry_dir,
     model,
     review_threshold,
@@ -129,6 +125,8 @@ def gate(
     Exit 0: all pass; 1: a patch fails the gate; 2: bad input or usage; 3: environment
     failure (no warehouse, no champion, a model hash mismatch, a locked warehouse).
     """
+    if as_json and fmt != "json":
+        raise click.UsageError(f"--json means --format json, not --format {fmt}")
     if input_arg and input_path:
         raise click.UsageError("give the input either as INPUT or as --input, not both")
     source = input_arg or input_path
@@ -142,27 +140,20 @@ def gate(
     if len(set(release_ids)) != len(release_ids):
         dup = next(r for r in release_ids if release_ids.count(r) > 1)
         fail(f"--release {dup} is given twice", EXIT_BAD_INPUT)
-    try:
-        document = _run(
-            source,
-            input_format,
-            release_ids,
-            duckdb_path,
-            registry_dir,
-            model,
-            review_threshold,
-            block_threshold,
-            fail_on,
-            backtest,
-            lock_timeout,
-        )
-    except Exception as exc:  # never a traceback, never a pass on error
-        from ml.errors import PatchriskError
-
-        if isinstance(exc, PatchriskError):
-            fail(str(exc), exc.exit_code)
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
-    from ml.gate.reports import RENDERERS
+    document = _run(  # an error exits 2 or 3 (ml.cli.options.OneLineErrors): never a pass
+        source,
+        input_format,
+        release_ids,
+        warehouse,
+        registry_dir,
+        model,
+        review_threshold,
+        block_threshold,
+        fail_on,
+        backtest,
+        lock_timeout,
+    )
+    from ml.gate.reports import RENDERERS, headline
 
     text = RENDERERS[fmt](document)
     if output is None:
@@ -178,21 +169,15 @@ def gate(
             output.write_text(text)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
-        click.echo(_summary_line(document), err=True)
+        click.echo(headline(document), err=True)
     sys.exit(document["exit_code"])
-
-
-def _summary_line(document: dict) -> str:
-    from ml.gate.reports import _headline
-
-    return _headline(document)
 
 
 def _run(
     source,
     input_format,
     release_ids,
-    duckdb_path,
+    warehouse,
     registry_dir,
     model,
     review_threshold,
@@ -203,13 +188,12 @@ def _run(
 ) -> dict:
     from ml.gate.candidates import load_candidates
     from ml.gate.scoring import GateSettings, run_gate
-    from ml.warehouse.dbt import default_duckdb_path
 
     candidates = load_candidates(source, input_format) if source else None
     report = run_gate(
         candidates=candidates,
         release_ids=release_ids or None,
-        duckdb_path=duckdb_path or default_duckdb_path(),
+        duckdb_path=warehouse,
         registry_dir=registry_dir,
         model_name=model,
         settings=GateSettings(review_threshold, block_threshold, fail_on),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ml.cli.options import JSON_OPTION, command
 from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, fail
 from ml.generate import ConfigError, WorldConfig
 
@@ -27,7 +28,7 @@ class ISODate(click.ParamType):
             self.fail(f"{value!r} is not a date in YYYY-MM-DD form", param, ctx)
 
 
-@click.command()
+@command()
 @click.option("--seed", type=int, default=WorldConfig.seed, show_default=True, help="Random seed.")
 @click.option(
     "--releases",
@@ -90,7 +91,7 @@ class ISODate(click.ParamType):
     show_default=True,
     help="Folder to write into.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@JSON_OPTION
 def generate(
     seed, n_releases, n_devices, n_events, start_date, end_date, drift_at, fmt, out_dir, as_json
 ) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from ml.cli.models import _DUCKDB, _JSON, _REGISTRY, _duckdb, _handle_errors, _registry
+from ml.cli.models import _registry
+from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, TEXT_WIDTH, command, warehouse_option
 from ml.errors import EnvironmentFailure
 
 EXIT_DRIFT = 1
@@ -67,35 +69,53 @@ def _drift_config(window: int, alpha: float, auc_margin: float, calibration_marg
     )
 
 
+DRIFT_LEGEND = (
+    "p: the test's p-value; Holm p: adjusted with Holm's correction among the checks of its "
+    "level; verdict: DRIFT (a voting check drifted: retrain), warning (a feature check "
+    "shifted: no retrain trigger), ok, or reported (shown, not tested)."
+)
+
+
 def _drift_text(report) -> str:
+    """The reference and the window, one line per check (methods keyed by letter below the
+    table), the verdict and a legend; 100 columns."""
+    methods = {
+        m: chr(ord("A") + i) for i, m in enumerate(dict.fromkeys(c.method for c in report.checks))
+    }
     lines = [
         f"champion {report.model_version}: reference {report.reference_start}.."
-        f"{report.reference_end} ({report.reference_rows} releases) vs window "
-        f"{report.window_start}..{report.window_end} ({report.window_rows} releases, "
-        f"{report.window_labelled_rows} labelled)",
-        f"{'check':<45} {'method':<34} {'statistic':>9} {'p':>7} {'Holm p':>7}  verdict",
+        f"{report.reference_end} ({report.reference_rows:,} releases)",
+        f"window {report.window_start}..{report.window_end} ({report.window_rows:,} releases, "
+        f"{report.window_labelled_rows:,} labelled)",
+        f"{'check':<45} {'method':<6} {'statistic':>9} {'p':>7} {'Holm p':>7}  verdict",
     ]
     for c in report.checks:
         adjusted = f"{c.adjusted_p_value:7.4f}" if c.adjusted_p_value is not None else "      -"
         adjusted_by = "ok" if c.adjusted_p_value is not None else "reported"
         verdict = ("DRIFT" if c.votes else "warning") if c.drifted else adjusted_by
         lines.append(
-            f"{c.name:<45} {c.method:<34} {c.statistic:9.3f} {c.p_value:7.4f} {adjusted}  {verdict}"
+            f"{c.name:<45} {methods[c.method]:<6} {c.statistic:9.3f} {c.p_value:7.4f} "
+            f"{adjusted}  {verdict}"
         )
+    lines.extend(f"method {key}: {method}" for method, key in methods.items())
+    lines.extend(textwrap.wrap(DRIFT_LEGEND, TEXT_WIDTH))
     lines.append(f"drift: {'YES' if report.drifted else 'no'} (family-wise alpha {report.alpha})")
     if report.warnings:
-        lines.append(f"warnings (not a retrain trigger): {', '.join(report.warnings)}")
+        lines.extend(
+            textwrap.wrap(
+                f"warnings (not a retrain trigger): {', '.join(report.warnings)}", TEXT_WIDTH
+            )
+        )
     return "\n".join(lines)
 
 
-@click.command()
-@_DUCKDB
-@_REGISTRY
+@command()
+@warehouse_option
+@REGISTRY_OPTION
 @_drift_options
 @click.option("--no-record", is_flag=True, help="Do not append to ml.drift_history.")
-@_JSON
-@_handle_errors
-def drift(duckdb_path, registry_dir, no_record, as_json, **drift_options) -> None:
+@JSON_OPTION
+def drift(warehouse, registry_dir, no_record, as_json, **drift_options) -> None:
     """Compare the newest releases' features, predictions and (where labelled) performance
     with the champion's training reference; append the result to ml.drift_history.
 
@@ -104,16 +124,16 @@ def drift(duckdb_path, registry_dir, no_record, as_json, **drift_options) -> Non
     from ml.operations.lifecycle import check_drift
 
     config = _drift_config(**drift_options)
-    report = check_drift(_duckdb(duckdb_path), _registry(registry_dir), config, not no_record)
+    report = check_drift(warehouse, _registry(registry_dir), config, not no_record)
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else _drift_text(report))
     if report.drifted:
         raise SystemExit(EXIT_DRIFT)
 
 
-@click.command()
-@_DUCKDB
+@command()
+@warehouse_option
 @_RAW_DIR
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option(
     "--margin",
     type=float,
@@ -128,9 +148,8 @@ def drift(duckdb_path, registry_dir, no_record, as_json, **drift_options) -> Non
     show_default=True,
     help="Training releases weigh 0.5 ** (age / half-life): newer releases count more.",
 )
-@_JSON
-@_handle_errors
-def retrain(duckdb_path, raw_dir, registry_dir, margin, half_life_days, as_json) -> None:
+@JSON_OPTION
+def retrain(warehouse, raw_dir, registry_dir, margin, half_life_days, as_json) -> None:
     """Train a challenger on all data labelled to date; promote it only if it beats the
     champion by --margin ROC-AUC (and a paired-bootstrap lower bound above 0) on the newest
     labelled releases neither was fitted on. The decision and its evidence go to the
@@ -140,7 +159,7 @@ def retrain(duckdb_path, raw_dir, registry_dir, margin, half_life_days, as_json)
     from ml.warehouse.dbt import default_raw_dir
 
     outcome = run_retrain(
-        _duckdb(duckdb_path),
+        warehouse,
         raw_dir or default_raw_dir(),
         _registry(registry_dir),
         RetrainConfig(margin=margin, recency_half_life_days=half_life_days),
@@ -152,14 +171,13 @@ def retrain(duckdb_path, raw_dir, registry_dir, margin, half_life_days, as_json)
     click.echo(f"{verdict}: {outcome.reason}\nchampion: {outcome.champion_after}")
 
 
-@click.command()
-@_DUCKDB
+@command()
+@warehouse_option
 @_RAW_DIR
-@_REGISTRY
+@REGISTRY_OPTION
 @_drift_options
-@_JSON
-@_handle_errors
-def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> None:
+@JSON_OPTION
+def pipeline(warehouse, raw_dir, registry_dir, as_json, **drift_options) -> None:
     """The scheduled flow: dbt build -> drift -> retrain if drifted -> score -> rebuild
     what reads the scores. Idempotent: without new data a second run changes nothing but
     the drift history."""
@@ -173,13 +191,12 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
     from ml.warehouse.dbt import BuildConfig, build, default_raw_dir
     from ml.warehouse.raw_contract import check_raw_dir
 
-    duckdb_path = _duckdb(duckdb_path)
     raw_dir = raw_dir or default_raw_dir()
     registry = _registry(registry_dir)
     summary: dict = {}
 
     def dbt_build(step: str, select: str | None = None) -> None:
-        result = build(BuildConfig(raw_dir=raw_dir, duckdb_path=duckdb_path, select=select))
+        result = build(BuildConfig(raw_dir=raw_dir, duckdb_path=warehouse, select=select))
         if not result.success:
             failed = [n.name for n in result.nodes if n.status in ("error", "fail")]
             raise EnvironmentFailure(f"dbt build failed: {failed or result.log[-500:]}")
@@ -189,16 +206,16 @@ def pipeline(duckdb_path, raw_dir, registry_dir, as_json, **drift_options) -> No
     dbt_build("build")
     if "champion" not in registry.aliases():
         summary["trained_first_champion"] = train_from_warehouse(
-            duckdb_path, raw_dir, registry
+            warehouse, raw_dir, registry
         ).version
-    report = check_drift(duckdb_path, registry, _drift_config(**drift_options))
+    report = check_drift(warehouse, registry, _drift_config(**drift_options))
     summary["drift"] = report.drifted
     summary["drifted_checks"] = [c.name for c in report.checks if c.drifted and c.votes]
     summary["drift_warnings"] = report.warnings
     if report.drifted:
-        outcome = run_retrain(duckdb_path, raw_dir, registry, RetrainConfig())
+        outcome = run_retrain(warehouse, raw_dir, registry, RetrainConfig())
         summary["retrain"] = {"promoted": outcome.promoted, "reason": outcome.reason}
-    scored = score_warehouse(duckdb_path, registry)
+    scored = score_warehouse(warehouse, registry)
     summary["scored"] = {"version": scored.version, "rows": scored.rows}
     dbt_build("rebuild_after_scoring", "source:ml+")
     if as_json:

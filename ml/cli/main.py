@@ -1,8 +1,10 @@
 """`patchrisk`: the command-line interface, a thin layer over the ml package. This module
 holds the command group; each command group lives in its own module beside it.
 
-Exit codes shared by every command: 0 success, 2 bad input or usage, 3 environment or
-runtime failure (missing warehouse, failed build ...), 130 interrupted.
+Exit codes shared by every command: 0 success, 1 a finding (gate: a patch fails the gate;
+drift: drift), 2 bad input or usage, 3 environment or runtime failure (missing warehouse,
+failed build ...), 130 interrupted; every error is one `error: ...` line
+(ml.cli.options.OneLineErrors).
 """
 
 from __future__ import annotations

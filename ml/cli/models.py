@@ -5,36 +5,25 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import wraps
+import textwrap
 from pathlib import Path
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import PatchriskError, fail
-
-_DUCKDB = DUCKDB_OPTION
-_REGISTRY = click.option(
-    "--registry",
-    "registry_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Model registry folder [default: $PATCHRISK_REGISTRY_DIR or models_artifacts/].",
+from ml.cli.options import (
+    JSON_OPTION,
+    REGISTRY_OPTION,
+    TEXT_WIDTH,
+    Group,
+    command,
+    warehouse_option,
 )
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 
-
-def _handle_errors(func):
-    """Turn package errors into a one-line message and their exit code."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except PatchriskError as exc:
-            fail(str(exc), exc.exit_code)
-
-    return wrapper
+MODELS_LEGEND = (
+    "ROC-AUC and ECE: the model on its test slice; oracle: the ROC-AUC of the generator's "
+    "true probabilities on that slice; training data: the fingerprint of the data it was "
+    "trained on."
+)
 
 
 def _registry(registry_dir: Path | None):
@@ -43,14 +32,8 @@ def _registry(registry_dir: Path | None):
     return Registry(registry_dir)
 
 
-def _duckdb(path: Path | None) -> Path:
-    from ml.warehouse.dbt import default_duckdb_path
-
-    return path or default_duckdb_path()
-
-
-@click.command()
-@_DUCKDB
+@command()
+@warehouse_option
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -58,7 +41,7 @@ def _duckdb(path: Path | None) -> Path:
     help="Raw folder holding oracle/release_truth.* for the oracle column "
     "[default: $PATCHRISK_RAW_DIR or seeds/].",
 )
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--promote", is_flag=True, help="Make the new version the champion at once.")
 @click.option("--no-register", is_flag=True, help="Train and evaluate only; write nothing.")
 @click.option(
@@ -67,9 +50,8 @@ def _duckdb(path: Path | None) -> Path:
     help="Skip training when the champion fits the current feature contract "
     "(same features as this code, every column it needs in the mart).",
 )
-@_JSON
-@_handle_errors
-def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
+@JSON_OPTION
+def train(warehouse, raw_dir, registry_dir, promote, no_register, if_needed, as_json) -> None:
     """Train the classifier (CatBoost boosted from a logistic regression's log-odds) and
     the regressor on the feature mart, evaluate them on the newest 20 % of labelled
     releases beside the oracle and the baselines, and register them.
@@ -82,7 +64,7 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
     from ml.warehouse.marts import read_feature_mart
 
     if if_needed:
-        columns = list(read_feature_mart(_duckdb(duckdb_path)).columns)
+        columns = list(read_feature_mart(warehouse).columns)
         problem = champion_fit_problem(_registry(registry_dir), columns)
         if problem is None:
             message = "champion fits the current feature contract; not training"
@@ -92,7 +74,7 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
     if not as_json and sys.stderr.isatty():
         click.echo("training (classifier, regressor, baselines) ...", err=True)
     outcome = train_from_warehouse(
-        _duckdb(duckdb_path),
+        warehouse,
         raw_dir or default_raw_dir(),
         None if no_register else _registry(registry_dir),
         promote=promote,
@@ -123,17 +105,16 @@ def train(duckdb_path, raw_dir, registry_dir, promote, no_register, if_needed, a
         click.echo(f"registered {outcome.version} as {', '.join(outcome.aliases)}")
 
 
-@click.command()
-@_DUCKDB
-@_REGISTRY
+@command()
+@warehouse_option
+@REGISTRY_OPTION
 @click.option("--model", default="champion", show_default=True, help="Version or alias.")
-@_JSON
-@_handle_errors
-def score(duckdb_path, registry_dir, model, as_json) -> None:
+@JSON_OPTION
+def score(warehouse, registry_dir, model, as_json) -> None:
     """Score every release of the feature mart and replace ml.release_risk_scores."""
     from ml.operations.lifecycle import score_warehouse
 
-    outcome = score_warehouse(_duckdb(duckdb_path), _registry(registry_dir), model)
+    outcome = score_warehouse(warehouse, _registry(registry_dir), model)
     if as_json:
         click.echo(json.dumps(outcome.__dict__, indent=2))
     else:
@@ -144,15 +125,14 @@ def score(duckdb_path, registry_dir, model, as_json) -> None:
         )
 
 
-@click.group()
+@click.group(cls=Group)
 def models() -> None:
     """List, inspect, promote and roll back registered models."""
 
 
 @models.command("list")
-@_REGISTRY
-@_JSON
-@_handle_errors
+@REGISTRY_OPTION
+@JSON_OPTION
 def list_models(registry_dir, as_json) -> None:
     """Every version with its aliases and headline test metrics."""
     reg = _registry(registry_dir)
@@ -177,20 +157,25 @@ def list_models(registry_dir, as_json) -> None:
         return
     if not rows:
         click.echo(f"no models in {reg.root}")
+        return
+    click.echo(
+        f"{'version':<8} {'aliases':<20} {'created':<20}  {'ROC-AUC':>7} {'oracle':>6} "
+        f"{'ECE':>5}  training data"
+    )
     for r in rows:
-        oracle = f" (oracle {r['oracle_roc_auc']:.3f})" if r["oracle_roc_auc"] is not None else ""
+        oracle = r["oracle_roc_auc"]
         click.echo(
-            f"{r['version']}  {','.join(r['aliases']) or '-':<20} {r['created_at']}  "
-            f"ROC-AUC {r['roc_auc']:.3f}{oracle}  ECE {r['ece']:.3f}  "
-            f"data {r['training_data_fingerprint'][:12]}"
+            f"{r['version']:<8} {','.join(r['aliases']) or '-':<20} {r['created_at']:<20}  "
+            f"{r['roc_auc']:>7.3f} {'-' if oracle is None else f'{oracle:.3f}':>6} "
+            f"{r['ece']:>5.3f}  {r['training_data_fingerprint'][:12]}"
         )
+    click.echo("\n".join(textwrap.wrap(MODELS_LEGEND, TEXT_WIDTH)))
 
 
 @models.command()
 @click.argument("model", default="champion")
-@_REGISTRY
-@_JSON
-@_handle_errors
+@REGISTRY_OPTION
+@JSON_OPTION
 def show(model, registry_dir, as_json) -> None:
     """A version's (or alias's) metadata, verified against its file hashes."""
     from ml.report.tables import metrics_table
@@ -202,12 +187,11 @@ def show(model, registry_dir, as_json) -> None:
     click.echo(
         f"{meta['version']}  created {meta['created_at']}  commit {meta['git_commit']}\n"
         f"training data {meta['training_data_fingerprint']}\n"
-        f"splits: "
-        + ", ".join(
-            f"{k} {v['rows']} ({v['release_date_min']}..{v['release_date_max']})"
+        + "".join(
+            f"split {k}: {v['rows']} releases, {v['release_date_min']}..{v['release_date_max']}\n"
             for k, v in meta["splits"].items()
         )
-        + f"\nthresholds: review >= {meta['thresholds']['review']:.3f}, "
+        + f"thresholds: review >= {meta['thresholds']['review']:.3f}, "
         f"block >= {meta['thresholds']['block']:.3f}; calibration {meta['calibration']['method']}\n"
     )
     click.echo(metrics_table(meta["metrics"]))
@@ -215,10 +199,9 @@ def show(model, registry_dir, as_json) -> None:
 
 @models.command()
 @click.argument("model", default="challenger")
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--reason", default="promoted", show_default=True, help="Recorded in the history.")
-@_JSON
-@_handle_errors
+@JSON_OPTION
 def promote(model, registry_dir, reason, as_json) -> None:
     """Make MODEL (a version or the challenger) the champion."""
     event = _registry(registry_dir).promote(model, reason)
@@ -230,10 +213,9 @@ def promote(model, registry_dir, reason, as_json) -> None:
 
 
 @models.command()
-@_REGISTRY
+@REGISTRY_OPTION
 @click.option("--reason", default="rolled back", show_default=True, help="Recorded in history.")
-@_JSON
-@_handle_errors
+@JSON_OPTION
 def rollback(registry_dir, reason, as_json) -> None:
     """Return the champion alias to the previous champion."""
     event = _registry(registry_dir).rollback(reason)

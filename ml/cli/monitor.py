@@ -10,14 +10,14 @@ import sys
 
 import click
 
-from ml.cli.options import DUCKDB_OPTION
-from ml.errors import EXIT_FAILURE, PatchriskError, fail
+from ml.cli.options import JSON_OPTION, command, warehouse_option
+from ml.errors import EXIT_FAILURE, fail
 
 TIER_CHOICES = ("immediate", "enhanced", "standard", "insufficient_data")
 
 
-@click.command()
-@DUCKDB_OPTION
+@command()
+@warehouse_option
 @click.option(
     "--tier",
     "tiers",
@@ -33,23 +33,15 @@ TIER_CHOICES = ("immediate", "enhanced", "standard", "insufficient_data")
     show_default=True,
     help="At most this many rows (0 = all).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the watchlist as JSON.")
-def monitor(duckdb_path, tiers, platform, limit, as_json) -> None:
+@JSON_OPTION
+def monitor(warehouse, tiers, platform, limit, as_json) -> None:
     """Print the fleet watchlist: cohorts (device model x region x age band) on each firmware
     they ran in the last 14 days (var monitor_recent_days), tiered immediate / enhanced /
     standard / insufficient data, with a reason each.
     """
     from ml.operations.monitor import read_watchlist, render_json, render_text
-    from ml.warehouse.dbt import default_duckdb_path
 
-    try:
-        watchlist = read_watchlist(
-            duckdb_path or default_duckdb_path(), tuple(tiers), platform, limit or None
-        )
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
-    except Exception as exc:  # never a traceback
-        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
+    watchlist = read_watchlist(warehouse, tuple(tiers), platform, limit or None)
     try:
         sys.stdout.write(render_json(watchlist) if as_json else render_text(watchlist))
         sys.stdout.flush()

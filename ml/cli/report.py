@@ -7,17 +7,19 @@ failure (no warehouse, no champion, a missing mart, an unwritable output).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
-from ml.cli.models import _DUCKDB, _REGISTRY, _duckdb, _handle_errors, _registry
+from ml.cli.models import _registry
+from ml.cli.options import JSON_OPTION, REGISTRY_OPTION, command, warehouse_option
 
 
-@click.command()
-@_DUCKDB
-@_REGISTRY
+@command()
+@warehouse_option
+@REGISTRY_OPTION
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -39,8 +41,8 @@ from ml.cli.models import _DUCKDB, _REGISTRY, _duckdb, _handle_errors, _registry
     show_default=True,
     help="Rows of the QA queue and of the fleet watchlist to list.",
 )
-@_handle_errors
-def report(duckdb_path, registry_dir, raw_dir, out, top) -> None:
+@JSON_OPTION
+def report(warehouse, registry_dir, raw_dir, out, top, as_json) -> None:
     """Write one self-contained HTML report (figures embedded, no network): the champion's
     model card, ROC / PR curves beside the oracle's, calibration, SHAP summary, the risk of
     pending releases, the QA queue, a fleet watchlist heatmap, drift over time and the
@@ -51,7 +53,5 @@ def report(duckdb_path, registry_dir, raw_dir, out, top) -> None:
 
     if sys.stderr.isatty():
         click.echo("writing the report ...", err=True)
-    path = write_report(
-        _duckdb(duckdb_path), _registry(registry_dir), raw_dir or default_raw_dir(), out, top
-    )
-    click.echo(str(path.resolve()))
+    path = write_report(warehouse, _registry(registry_dir), raw_dir or default_raw_dir(), out, top)
+    click.echo(json.dumps({"report": str(path.resolve())}) if as_json else str(path.resolve()))

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, PatchriskError, fail
+from ml.cli.options import JSON_OPTION, command, warehouse_option
+from ml.errors import EXIT_BAD_INPUT, EXIT_FAILURE, BadInputError, fail
 
 if TYPE_CHECKING:
     from ml.warehouse.dbt import BuildResult, NodeProgress
 
+PROBLEM_STATUSES = ("error", "fail", "warn")
 LOG_FILE = "dbt_project/logs/dbt.log"
-
-WAREHOUSE_OPTION = click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="DuckDB file  [default: $PATCHRISK_DUCKDB_PATH or warehouse/patchrisk.duckdb]",
-)
 
 
 def echo_node(node: NodeProgress) -> None:
@@ -30,9 +26,8 @@ def echo_node(node: NodeProgress) -> None:
     width = len(str(node.total))
     seconds = f"{node.seconds:6.2f}s" if node.seconds is not None else ""
     name = node.name if len(node.name) <= 72 else node.name[:71] + "…"
-    click.echo(
-        f"[{node.index:>{width}}/{node.total}] {node.status:<5} {name:<72} {seconds}", err=True
-    )
+    line = f"[{node.index:>{width}}/{node.total}] {node.status:<5} {name:<72} {seconds}"
+    click.echo(line.rstrip(), err=True)
 
 
 def echo_failure(result: BuildResult) -> None:
@@ -55,7 +50,21 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
         return name, raw
 
 
-@click.command()
+def build_summary(result: BuildResult) -> dict:
+    """The `build --json` document: the outcome, node counts by status, failing tests."""
+    return {
+        "success": result.success,
+        "warehouse": str(result.duckdb_path),
+        "elapsed_seconds": round(result.elapsed_seconds, 2),
+        "nodes": len(result.nodes),
+        "summary": result.summary(),
+        "statuses": dict(Counter(n.status for n in result.nodes)),
+        "failing_tests": result.tests_with_status("fail", "error"),
+        "problems": {n.name: n.status for n in result.nodes if n.status in PROBLEM_STATUSES},
+    }
+
+
+@command()
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -70,7 +79,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     show_default=True,
     help="File format of the raw tables.",
 )
-@WAREHOUSE_OPTION
+@warehouse_option
 @click.option(
     "--var",
     "dbt_vars",
@@ -84,7 +93,7 @@ def parse_dbt_var(text: str) -> tuple[str, object]:
     metavar="SELECTOR",
     help="Build only these dbt nodes, e.g. 'source:ml+' (what reads the ML scores).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@JSON_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="No progress line per dbt node.")
 def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json, quiet) -> None:
     """Build the warehouse with dbt: every model, data test and unit test (or --select).
@@ -97,96 +106,81 @@ def build(raw_dir, fmt, warehouse, dbt_vars, select, as_json, quiet) -> None:
     from ml.warehouse.raw_contract import check_raw_dir
 
     config = BuildConfig(
-        raw_format=fmt, dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars), select=select
+        raw_format=fmt,
+        duckdb_path=warehouse,
+        dbt_vars=dict(parse_dbt_var(v) for v in dbt_vars),
+        select=select,
     )
     if raw_dir is not None:
         config = dataclasses.replace(config, raw_dir=raw_dir)
-    if warehouse is not None:
-        config = dataclasses.replace(config, duckdb_path=warehouse)
     try:
         check_raw_dir(config.raw_dir, fmt)
     except BadInputError as exc:
         fail(str(exc), EXIT_BAD_INPUT)
     click.echo(f"building {config.duckdb_path} from {config.raw_dir} ...", err=True)
-    try:
-        result = build_warehouse(config, progress=None if quiet else echo_node)
-    except PatchriskError as exc:  # e.g. another writer holds the warehouse too long
-        fail(str(exc), exc.exit_code)
-    problems = {n.name: n.status for n in result.nodes if n.status in ("error", "fail", "warn")}
+    result = build_warehouse(config, progress=None if quiet else echo_node)
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "success": result.success,
-                    "warehouse": str(result.duckdb_path),
-                    "elapsed_seconds": round(result.elapsed_seconds, 2),
-                    "nodes": len(result.nodes),
-                    "problems": problems,
-                },
-                indent=2,
-            )
-        )
+        click.echo(json.dumps(build_summary(result), indent=2))
     else:
         verb = "built" if result.success else "failed to build"
         click.echo(f"{verb} {result.duckdb_path} in {result.elapsed_seconds:.1f}s")
         click.echo(f"  {result.summary() or 'no node ran'}")
-        for name, status in problems.items():
-            click.echo(f"  {status:<5} {name}", err=not result.success)
+        for node in result.nodes:
+            if node.status in PROBLEM_STATUSES:
+                click.echo(f"  {node.status:<5} {node.name}", err=not result.success)
     if not result.success:
         if not as_json:
             echo_failure(result)
         fail(f"dbt build failed (dbt's log: {LOG_FILE})", EXIT_FAILURE)
 
 
-@click.command()
-@WAREHOUSE_OPTION
-def docs(warehouse) -> None:
+@command()
+@warehouse_option
+@JSON_OPTION
+def docs(warehouse, as_json) -> None:
     """Write dbt's docs site (dbt docs generate --static) into dbt_project/target/patchrisk/."""
-    from ml.warehouse.dbt import TARGET_DIR, BuildConfig, default_duckdb_path, run_dbt
+    from ml.warehouse.dbt import TARGET_DIR, BuildConfig, run_dbt
+    from ml.warehouse.readers import require_warehouse
 
-    warehouse = warehouse or default_duckdb_path()
-    if not warehouse.is_file():
-        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
-    try:
-        result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse))
-    except PatchriskError as exc:
-        fail(str(exc), exc.exit_code)
+    require_warehouse(warehouse)
+    result = run_dbt("docs generate", BuildConfig(duckdb_path=warehouse))
     if not result.success:
         echo_failure(result)
         fail(f"dbt docs generate failed (dbt's log: {LOG_FILE})", EXIT_FAILURE)
-    click.echo(f"docs: {TARGET_DIR / 'static_index.html'}")
+    page = TARGET_DIR / "static_index.html"
+    click.echo(json.dumps({"docs": str(page)}) if as_json else f"docs: {page}")
 
 
-@click.command("audit-labels")
+@command("audit-labels")
 @click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder holding oracle/release_truth.*  [default: $PATCHRISK_RAW_DIR or seeds]",
 )
-@WAREHOUSE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@warehouse_option
+@JSON_OPTION
 def audit_labels(raw_dir, warehouse, as_json) -> None:
     """Compare the warehouse's telemetry labels with the generator's oracle flags."""
     from ml.operations.audit import label_agreement
-    from ml.warehouse.dbt import default_duckdb_path, default_raw_dir, read_table
+    from ml.warehouse.dbt import default_raw_dir, read_table
     from ml.warehouse.marts import read_oracle
+    from ml.warehouse.readers import require_warehouse
 
     raw_dir = raw_dir or default_raw_dir()
-    warehouse = warehouse or default_duckdb_path()
     oracle = read_oracle(raw_dir)
     if oracle is None:
         fail(f"{raw_dir} has no oracle/release_truth.csv or .parquet", EXIT_BAD_INPUT)
-    if not warehouse.is_file():
-        fail(f"no warehouse at {warehouse} (run patchrisk build first)", EXIT_FAILURE)
+    require_warehouse(warehouse)
     result = label_agreement(read_table(warehouse, "marts.fct_release_outcomes"), oracle)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         click.echo(
-            f"{result.labelled:,} of {result.releases:,} releases labelled; label agrees with "
-            f"the oracle on {result.agreement:.1%} (precision {result.precision:.1%}, "
-            f"recall {result.recall:.1%})"
+            f"{result.labelled:,} of {result.releases:,} releases labelled; the label agrees "
+            f"with the oracle on {result.agreement:.1%}\n"
+            f"precision {result.precision:.1%}: labelled regressions that are true; "
+            f"recall {result.recall:.1%}: true regressions labelled"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from functools import lru_cache
 from xml.etree import ElementTree as ET
 
@@ -13,6 +14,9 @@ from ml.modeling.features import RUSHED_GAP_DAYS
 
 FORMATS = ("json", "text", "junit", "markdown")
 MARKDOWN_MAX_ROWS = 100
+FACTOR_WRAP = textwrap.TextWrapper(
+    width=100, initial_indent="         - ", subsequent_indent="           "
+)
 
 
 def _lines(log_value: float) -> str:
@@ -120,26 +124,44 @@ def render_json(doc: dict) -> str:
     return head.replace(json.dumps(placeholder), results, 1) + "\n"
 
 
-def _headline(doc: dict) -> str:
+def _patches(n: int) -> str:
+    return f"{n:,} patch{'' if n == 1 else 'es'}"
+
+
+def verdict(doc: dict) -> str:
+    """The gate's outcome in words: PASSED, PASSED with reviews (a review passes unless
+    --fail-on review), or FAILED."""
+    reviews = doc["counts"]["review"]
+    if not doc["passed"]:
+        return "FAILED"
+    return f"PASSED with {_patches(reviews)} to review" if reviews else "PASSED"
+
+
+def headline(doc: dict) -> str:
+    """One line: the verdict and the decisions' counts."""
     counts = doc["counts"]
-    t = doc["thresholds"]
-    verdict = "PASSED" if doc["passed"] else "FAILED"
     return (
-        f"patchrisk gate {verdict}: {counts['block']} block, {counts['review']} review, "
-        f"{counts['pass']} pass of {len(doc['results'])} patch"
-        f"{'es' if len(doc['results']) != 1 else ''} (model {doc['model']['version']}, "
-        f"review >= {t['review']:.3f}, block >= {t['block']:.3f}, fails on {t['fail_on']})"
+        f"patchrisk gate {verdict(doc)}: {counts['block']} block, {counts['review']} review, "
+        f"{counts['pass']} pass of {_patches(len(doc['results']))}"
     )
 
 
 def render_text(doc: dict) -> str:
-    out = [_headline(doc), f"warehouse as of {doc['warehouse']['as_of_date']}", ""]
+    """The headline, the settings, then each patch with its top factors (100 columns)."""
+    t = doc["thresholds"]
+    out = [
+        headline(doc),
+        f"model {doc['model']['version']}: review >= {t['review']:.3f}, block >= "
+        f"{t['block']:.3f}, fails on {t['fail_on']}; warehouse as of "
+        f"{doc['warehouse']['as_of_date']}",
+        "",
+    ]
     for r in doc["results"]:
         out.append(
             f"{r['decision'].upper():<6} {r['release_id']:<28} p={r['regression_probability']:.3f}"
             f"  predicted {r['predicted_errors_per_10k_device_days']:,.0f} errors/10k device-days"
         )
-        out.extend(f"         - {f['text']}" for f in r["top_factors"])
+        out.extend(FACTOR_WRAP.fill(f["text"]) for f in r["top_factors"])
     return "\n".join(out) + "\n"
 
 
@@ -207,7 +229,7 @@ def render_markdown(doc: dict) -> str:
     t = doc["thresholds"]
     m = doc["model"]
     out = [
-        f"## Patch risk gate: {'passed' if doc['passed'] else 'FAILED'} {icon[doc['decision']]}",
+        f"## Patch risk gate: {verdict(doc)} {icon[doc['decision']]}",
         "",
         f"**{counts['block']} block, {counts['review']} review, {counts['pass']} pass** of "
         f"{len(doc['results'])}. Model `{m['version']}` (`{(m['sha256'] or '')[:12]}`), "

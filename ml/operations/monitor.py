@@ -8,12 +8,13 @@ missing file or mart is an EnvironmentFailure (exit 3), an unknown platform a Ba
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
 from ml.errors import BadInputError, EnvironmentFailure
-from ml.warehouse.readers import read_only_warehouse
+from ml.warehouse.readers import BUILD_HINT, read_only_warehouse
 
 SCHEMA_VERSION = 1
 TIERS = ("immediate", "enhanced", "standard", "insufficient_data")
@@ -75,9 +76,7 @@ def read_watchlist(
     with read_only_warehouse(duckdb_path) as con:
         missing = [r for r in (WATCHLIST, AGE_EFFECT, RELEASES) if r not in _relations(con)]
         if missing:
-            raise EnvironmentFailure(
-                f"{duckdb_path} has no {', '.join(missing)} (run `patchrisk build`)"
-            )
+            raise EnvironmentFailure(f"{duckdb_path} has no {', '.join(missing)} ({BUILD_HINT})")
         if platform is not None:
             known = [
                 p for (p,) in con.execute(f"select distinct platform_id from {RELEASES}").fetchall()
@@ -130,35 +129,49 @@ def _number(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+TEXT_WIDTH = 100
+LEGEND = (
+    "columns: dev-days: the cohort band's device-days on the release; err/10k: errors per 10k "
+    "device-days; z: z statistic of the age-adjusted error-rate ratio to the previous "
+    "firmware; risk: age-weighted risk score (that ratio x the band's age multiplier)"
+)
+
+
 def render_text(watchlist: Watchlist) -> str:
-    """A headline, the age effect, then one line per row with its reason."""
+    """A headline, the age effect, one line per row with its reason wrapped beneath, and a
+    legend of the columns; at most TEXT_WIDTH columns on the default world."""
     counts = ", ".join(f"{n:,} {tier.replace('_', ' ')}" for tier, n in watchlist.counts.items())
-    slope = watchlist.age_effect["log_rate_slope_per_year"]
+    effect = watchlist.age_effect
+    slope = effect["log_rate_slope_per_year"]
     lines = [
-        f"fleet watchlist as of {watchlist.as_of_date}: {counts} "
-        f"({len(watchlist.rows):,} of {watchlist.total:,} rows shown)",
+        f"fleet watchlist as of {watchlist.as_of_date} ({len(watchlist.rows):,} of "
+        f"{watchlist.total:,} rows shown)",
+        f"tiers: {counts}",
         "age effect: "
         + (
             "not estimable (no within-cohort age contrast)"
             if slope is None
-            else f"ln(error rate) +{slope:.3f} per year of device age "
-            f"(x{watchlist.age_effect['rate_multiplier_per_year']:.2f} per year, "
-            f"SE {watchlist.age_effect['log_rate_slope_standard_error']:.3f}); "
-            f"fleet mean age {watchlist.age_effect['fleet_mean_device_age_years']:.1f} y"
+            else f"error rate x{effect['rate_multiplier_per_year']:.2f} per year of device age "
+            f"(ln +{slope:.3f}, SE {effect['log_rate_slope_standard_error']:.3f}); "
+            f"fleet mean age {effect['fleet_mean_device_age_years']:.1f} y"
         ),
     ]
     if watchlist.rows:
         lines.append(
-            f"{'rank':>5}  {'tier':<17} {'release':<16} {'model':<13} {'region':<6} {'age':<5} "
-            f"{'dev-days':>9} {'err/10k':>8} {'z':>7} {'risk':>7}  reason"
+            f"{'rank':>4}  {'tier':<17} {'release':<15} {'model':<12} {'region':<6} {'age':<4} "
+            f"{'dev-days':>8} {'err/10k':>8} {'z':>6} {'risk':>6}"
         )
+    reason = textwrap.TextWrapper(TEXT_WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 6)
     for row in watchlist.rows:
         lines.append(
-            f"{row['watch_rank']:>5}  {row['watch_tier']:<17} {row['release_id']:<16} "
-            f"{row['device_model_id']:<13} {row['region']:<6} {row['device_age_band']:<5} "
-            f"{_number(row['device_days'], 0):>9} "
+            f"{row['watch_rank']:>4}  {row['watch_tier']:<17} {row['release_id']:<15} "
+            f"{row['device_model_id']:<12} {row['region']:<6} {row['device_age_band']:<4} "
+            f"{_number(row['device_days'], 0):>8} "
             f"{_number(row['errors_per_10k_device_days'], 1):>8} "
-            f"{_number(row['rate_ratio_z_score'], 2):>7} "
-            f"{_number(row['age_weighted_risk_score'], 2):>7}  {row['watch_reason']}"
+            f"{_number(row['rate_ratio_z_score'], 2):>6} "
+            f"{_number(row['age_weighted_risk_score'], 2):>6}"
         )
+        lines.extend(reason.wrap(row["watch_reason"]))
+    if watchlist.rows:
+        lines.extend(textwrap.wrap(LEGEND, TEXT_WIDTH))
     return "\n".join(lines) + "\n"

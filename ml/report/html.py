@@ -31,7 +31,7 @@ from ml.report import plots as report_plots
 from ml.report.tables import classifier_rows
 from ml.warehouse.dbt import ML_SCHEMA, REPO_ROOT
 from ml.warehouse.marts import read_feature_mart, read_oracle
-from ml.warehouse.readers import read_only_warehouse
+from ml.warehouse.readers import read_only_warehouse, require_warehouse
 
 DEFAULT_OUT = Path("reports/patchrisk_report.html")
 QA_QUEUE = "marts.fct_qa_priority_queue"
@@ -138,9 +138,7 @@ def _relation(con, relation: str) -> pd.DataFrame:
 def gather(duckdb_path: Path, registry: Registry, raw_dir: Path | None) -> ReportData:
     """Everything the report shows. EnvironmentFailure without a warehouse, its marts or a
     champion; BadInputError when the labelled releases cannot be split."""
-    duckdb_path = Path(duckdb_path)
-    if not duckdb_path.is_file():
-        raise EnvironmentFailure(f"no warehouse at {duckdb_path} (run `make run` first)")
+    duckdb_path = require_warehouse(duckdb_path)
     if "champion" not in registry.aliases():
         raise EnvironmentFailure(f"no champion in {registry.root} (run patchrisk train first)")
     mart = read_feature_mart(duckdb_path)

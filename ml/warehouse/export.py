@@ -32,7 +32,7 @@ from pathlib import Path
 from ml.errors import BadInputError, EnvironmentFailure
 from ml.failpoints import failpoint
 from ml.warehouse.filesystem import exclusive_lock, fsync_path
-from ml.warehouse.readers import read_only_warehouse
+from ml.warehouse.readers import BUILD_HINT, read_only_warehouse
 
 MARTS_SCHEMA = "marts"
 MANIFEST = ".patchrisk-export.json"
@@ -192,7 +192,7 @@ def export_marts(duckdb_path: Path, out_dir: Path, lock_timeout: float = 0.0) ->
             marts = public_marts(con)
             if not marts:
                 raise EnvironmentFailure(
-                    f"{duckdb_path} has no tables in schema {MARTS_SCHEMA} (run `patchrisk build`)"
+                    f"{duckdb_path} has no tables in schema {MARTS_SCHEMA} ({BUILD_HINT})"
                 )
             out.parent.mkdir(parents=True, exist_ok=True)
             with exclusive_lock(out.with_name(f".{out.name}.export.lock"), f"the export {out}"):

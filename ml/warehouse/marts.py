@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from ml.errors import BadInputError, EnvironmentFailure
+from ml.warehouse.readers import BUILD_HINT, require_warehouse
 
 FEATURE_MART = "marts.fct_release_features"
 ORACLE_COLUMNS = ("release_id", "true_regression_probability", "is_true_regression")
@@ -18,14 +19,12 @@ def read_feature_mart(duckdb_path: Path, relation: str = FEATURE_MART) -> pd.Dat
 
     Raises EnvironmentFailure when the warehouse file or the relation does not exist.
     """
-    path = Path(duckdb_path)
-    if not path.is_file():
-        raise EnvironmentFailure(f"no warehouse at {path} (run `make build` / dbt build first)")
+    path = require_warehouse(duckdb_path)
     try:
         with duckdb.connect(str(path), read_only=True) as con:
             frame = con.execute(f"select * from {relation}").df()
     except duckdb.CatalogException as exc:
-        raise EnvironmentFailure(f"{path} has no {relation} (run dbt build first)") from exc
+        raise EnvironmentFailure(f"{path} has no {relation} ({BUILD_HINT})") from exc
     except duckdb.Error as exc:
         raise EnvironmentFailure(f"cannot read {relation} from {path}: {exc}") from exc
     if "release_date" in frame and "release_id" in frame:

@@ -14,6 +14,15 @@ import duckdb
 from ml.errors import EnvironmentFailure
 
 CONTEXT_MART = "marts.fct_platform_daily_context"
+BUILD_HINT = "run `patchrisk build` first"  # for a missing warehouse or mart, everywhere
+
+
+def require_warehouse(path: Path) -> Path:
+    """`path`, or EnvironmentFailure with the one hint every command gives for a missing
+    warehouse."""
+    if not Path(path).is_file():
+        raise EnvironmentFailure(f"no warehouse at {path} ({BUILD_HINT})")
+    return Path(path)
 
 
 def _is_lock_error(exc: duckdb.Error) -> bool:
@@ -31,9 +40,7 @@ def read_only_warehouse(
     raises EnvironmentFailure; so does a missing or unreadable file. `reader` names the
     command in the message about a missing mart.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise EnvironmentFailure(f"no warehouse at {path} (run `patchrisk build` first)")
+    path = require_warehouse(path)
     deadline = time.monotonic() + max(lock_timeout, 0.0)
     while True:
         try:
@@ -55,7 +62,7 @@ def read_only_warehouse(
         con.execute("commit")
     except duckdb.CatalogException as exc:
         raise EnvironmentFailure(
-            f"{path} lacks a mart {reader} reads (run dbt build): {str(exc).splitlines()[0]}"
+            f"{path} lacks a mart {reader} reads ({BUILD_HINT}): {str(exc).splitlines()[0]}"
         ) from exc
     except duckdb.Error as exc:
         raise EnvironmentFailure(f"cannot read the warehouse {path}: {exc}") from exc
@@ -69,5 +76,5 @@ def as_of_date(con) -> date:
         f"select min(context_date) from {CONTEXT_MART} where is_after_as_of_date"
     ).fetchall()[0][0]
     if value is None:
-        raise EnvironmentFailure(f"{CONTEXT_MART} is empty (run dbt build)")
+        raise EnvironmentFailure(f"{CONTEXT_MART} is empty ({BUILD_HINT})")
     return value - timedelta(days=1)

@@ -76,7 +76,7 @@ def mart_counts(warehouse: Path) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def exported(scored_warehouse: Path, tmp_path_factory) -> tuple[Path, list[dict]]:
     out = tmp_path_factory.mktemp("bi_export") / "exports"
-    result = patchrisk("export", "--duckdb", str(scored_warehouse), "--out", str(out), "--json")
+    result = patchrisk("export", "--warehouse", str(scored_warehouse), "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     return out, json.loads(result.stdout)
 
@@ -121,7 +121,7 @@ def test_bi_tool_reads_marts_from_a_separate_process(scored_warehouse: Path, exp
 
 
 def export_to(warehouse: Path, out: Path) -> subprocess.CompletedProcess:
-    return patchrisk("export", "--duckdb", str(warehouse), "--out", str(out))
+    return patchrisk("export", "--warehouse", str(warehouse), "--out", str(out))
 
 
 def test_export_replaces_the_previous_export_and_keeps_it_on_failure(
@@ -202,7 +202,7 @@ def test_export_fails_cleanly_while_a_writer_holds_the_warehouse(
     )
     try:
         assert writer.stdout.readline().strip() == "ok"
-        locked = patchrisk("export", "--duckdb", str(copy), "--out", str(tmp_path / "exports"))
+        locked = patchrisk("export", "--warehouse", str(copy), "--out", str(tmp_path / "exports"))
     finally:
         writer.kill()
         writer.wait()

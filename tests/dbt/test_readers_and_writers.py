@@ -120,7 +120,7 @@ def test_build_and_score_succeed_while_a_bi_reader_is_connected(warehouse: Path)
         old = reader.opened
         built = run_patchrisk(["build", "--warehouse", str(warehouse), *CHANGING_BUILD])
         assert built.returncode == 0, built.stderr[-3000:]
-        scored = run_patchrisk(["score", "--duckdb", str(warehouse)])
+        scored = run_patchrisk(["score", "--warehouse", str(warehouse)])
         assert scored.returncode == 0, scored.stderr[-3000:]
         assert reader.snapshot() == old  # the open reader keeps its consistent snapshot
     new = published_state(warehouse)
@@ -172,7 +172,7 @@ def test_a_second_writer_waits_for_the_first_then_gives_up_with_one_line(
     try:
         assert holder.stdout.readline().strip() == "holding"
         before = sha256(warehouse)
-        args = {"score": ["--duckdb"], "build": [*CHANGING_BUILD, "--warehouse"]}[command]
+        args = {"score": ["--warehouse"], "build": [*CHANGING_BUILD, "--warehouse"]}[command]
         waited = run_patchrisk([command, *args, str(warehouse)], env={WAIT_ENV: "1"})
     finally:
         holder.send_signal(signal.SIGKILL)

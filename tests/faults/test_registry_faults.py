@@ -340,7 +340,7 @@ def test_a_killed_patchrisk_train_leaves_a_whole_registry(
         pytest.skip("slow: run with -m slow")
     world, warehouse = (request.getfixturevalue(f) for f in ("ml_world", "ml_warehouse"))
     root = tmp_path / "registry"
-    args = ["train", "--duckdb", str(warehouse), "--raw-dir", str(world)]
+    args = ["train", "--warehouse", str(warehouse), "--raw-dir", str(world)]
     outcome = run_patchrisk(
         [*args, "--registry", str(root)], kill_at=kill_at, kill_after=kill_after
     )

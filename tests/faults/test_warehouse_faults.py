@@ -200,7 +200,7 @@ def kill_score(warehouse: Path) -> int:
     volatile = ("ml.release_risk_scores",)  # its rows carry the time of scoring
     with BIReader(warehouse) as reader:
         chain = Chain(
-            ["score", "--duckdb", str(warehouse)],
+            ["score", "--warehouse", str(warehouse)],
             lambda: warehouse_state(warehouse, volatile),
             check_warehouse_dir(warehouse),
         )
@@ -239,7 +239,7 @@ def kill_export(warehouse: Path) -> int:
     shutil.copy(warehouse, older)
     with duckdb.connect(str(older)) as con:
         con.execute("delete from marts.fct_error_spikes where rowid % 2 = 0")
-    assert run_patchrisk(["export", "--duckdb", str(older), "--out", str(out)]).returncode == 0
+    assert run_patchrisk(["export", "--warehouse", str(older), "--out", str(out)]).returncode == 0
     first_folder = out.resolve()
     (out / "my_query.sql").write_text("mine")
 
@@ -249,7 +249,7 @@ def kill_export(warehouse: Path) -> int:
 
     marts = len(exported_files(out))
     some = sorted({1, marts // 2, marts})
-    args = ["export", "--duckdb", str(warehouse), "--out", str(out)]
+    args = ["export", "--warehouse", str(warehouse), "--out", str(out)]
     chain = Chain(args, lambda: exported_files(out), check)
     seconds = chain.kill(
         [*(Kill(f"export.mart_written@{n}") for n in some), Kill("export.folder_written")]

@@ -51,7 +51,14 @@ class GateWorld:
         return row
 
     def args(self, *extra: str) -> list[str]:
-        return ["gate", "--duckdb", str(self.warehouse), "--registry", str(self.registry), *extra]
+        return [
+            "gate",
+            "--warehouse",
+            str(self.warehouse),
+            "--registry",
+            str(self.registry),
+            *extra,
+        ]
 
 
 @pytest.fixture(scope="session")

@@ -329,7 +329,7 @@ def test_released_version_spelled_otherwise_in_the_warehouse(
             [old["release_id"]],
         )
     row = gate_world.patch(0, platform_id=old["platform_id"], version=old["version"])
-    args = ["gate", "--duckdb", str(warehouse), "--registry", str(gate_world.registry)]
+    args = ["gate", "--warehouse", str(warehouse), "--registry", str(gate_world.registry)]
     result = run([*args, str(write_csv(tmp_path / "p.csv", [row]))])
     assert_one_line_error(result, 2, "row 1", "already released", old["release_id"])
 

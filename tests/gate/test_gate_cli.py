@@ -228,7 +228,7 @@ def _script(world: GateWorld, *args: str) -> subprocess.CompletedProcess:
             sys.executable,
             str(REPO_ROOT_FOR_TESTS / "scripts" / "risk_gate.py"),
             *args,
-            "--duckdb",
+            "--warehouse",
             str(world.warehouse),
             "--registry",
             str(world.registry),

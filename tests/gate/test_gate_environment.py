@@ -36,7 +36,7 @@ def patches(gate_world: GateWorld, tmp_path: Path) -> Path:
 
 
 def _args(world: GateWorld, warehouse: Path, registry: Path, *extra: str) -> list[str]:
-    return ["gate", "--duckdb", str(warehouse), "--registry", str(registry), *extra]
+    return ["gate", "--warehouse", str(warehouse), "--registry", str(registry), *extra]
 
 
 def test_no_warehouse(gate_world: GateWorld, patches: Path, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def retrained(default_warehouse: Path) -> dict:
     result = CliRunner().invoke(
         main,
         [
-            *("train", "--duckdb", str(default_warehouse)),
+            *("train", "--warehouse", str(default_warehouse)),
             *("--raw-dir", str(REPO_ROOT / "seeds"), "--no-register", "--json"),
         ],
         catch_exceptions=False,

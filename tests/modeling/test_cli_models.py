@@ -50,11 +50,17 @@ def test_help(args) -> None:
 def test_train_score_and_models(ml_warehouse, ml_world, warehouse_copy, tmp_path: Path) -> None:
     registry = str(tmp_path / "reg")
     result = _run(
-        "train", "--duckdb", str(ml_warehouse), "--raw-dir", str(ml_world), "--registry", registry
+        "train",
+        "--warehouse",
+        str(ml_warehouse),
+        "--raw-dir",
+        str(ml_world),
+        "--registry",
+        registry,
     )
     assert result.exit_code == 0, result.output
     assert "oracle" in result.stdout and "registered v0001 as champion" in result.stdout
-    result = _run("train", "--duckdb", str(ml_warehouse), "--registry", registry, "--json")
+    result = _run("train", "--warehouse", str(ml_warehouse), "--registry", registry, "--json")
     body = json.loads(result.stdout)
     assert body["version"] == "v0002" and body["aliases"] == ["challenger"]
     listing = json.loads(_run("models", "list", "--registry", registry, "--json").stdout)
@@ -71,7 +77,7 @@ def test_train_score_and_models(ml_warehouse, ml_world, warehouse_copy, tmp_path
     )
     assert "champion: v0002" in _run("models", "promote", "--registry", registry).stdout
     assert "champion: v0001" in _run("models", "rollback", "--registry", registry).stdout
-    result = _run("score", "--duckdb", str(warehouse_copy), "--registry", registry, "--json")
+    result = _run("score", "--warehouse", str(warehouse_copy), "--registry", registry, "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == "v0001"
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
@@ -81,7 +87,7 @@ def test_train_score_and_models(ml_warehouse, ml_world, warehouse_copy, tmp_path
 def test_tampered_model_exits_3(registry_copy: Path, warehouse_copy: Path) -> None:
     path = registry_copy / "v0001" / CLASSIFIER_FILE
     path.write_bytes(b"x" + path.read_bytes()[1:])
-    result = _run("score", "--duckdb", str(warehouse_copy), "--registry", str(registry_copy))
+    result = _run("score", "--warehouse", str(warehouse_copy), "--registry", str(registry_copy))
     _assert_one_line_error(result, 3, "SHA-256")
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         # dbt creates the empty table; a refused model must not write a single score
@@ -91,10 +97,10 @@ def test_tampered_model_exits_3(registry_copy: Path, warehouse_copy: Path) -> No
 def test_no_warehouse_exits_3(registry_copy: Path, tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.duckdb")
     _assert_one_line_error(
-        _run("score", "--duckdb", missing, "--registry", str(registry_copy)), 3, "no warehouse"
+        _run("score", "--warehouse", missing, "--registry", str(registry_copy)), 3, "no warehouse"
     )
     _assert_one_line_error(
-        _run("train", "--duckdb", missing, "--registry", str(tmp_path / "r")), 3, "no warehouse"
+        _run("train", "--warehouse", missing, "--registry", str(tmp_path / "r")), 3, "no warehouse"
     )
     assert not (tmp_path / "r").exists()
 
@@ -116,11 +122,11 @@ def test_bad_marts_exit_2_and_leave_registry_alone(
 ) -> None:
     rewrite_mart(warehouse_copy, select_sql)
     before = sorted(p.name for p in registry_copy.iterdir())
-    result = _run("train", "--duckdb", str(warehouse_copy), "--registry", str(registry_copy))
+    result = _run("train", "--warehouse", str(warehouse_copy), "--registry", str(registry_copy))
     _assert_one_line_error(result, 2, message)
     assert sorted(p.name for p in registry_copy.iterdir()) == before
     if message in ("code_churn_score", "empty"):
-        result = _run("score", "--duckdb", str(warehouse_copy), "--registry", str(registry_copy))
+        result = _run("score", "--warehouse", str(warehouse_copy), "--registry", str(registry_copy))
         _assert_one_line_error(result, 2, message)
 
 

@@ -54,18 +54,20 @@ def test_help() -> None:
 
 def test_text_report(ml_warehouse) -> None:
     release = _releases(ml_warehouse)["matched"]
-    result = _run("--release", release, "--duckdb", str(ml_warehouse))
+    result = _run("--release", release, "--warehouse", str(ml_warehouse))
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(f"canary {release} vs previous firmware")
-    assert "e-value" in lines[1] and len(lines) == 2 + 14 + 1
-    assert lines[-1].startswith("recommendation: ")
-    assert lines[-1].split(": ")[1].split(" (")[0].split(";")[0] == lines[-2].split("  ")[-1]
+    assert lines[1].startswith("theta0 ") and "e-value" in lines[2]
+    last_day, recommendation, legend = lines[16], lines[17], lines[18:]
+    assert last_day.startswith(" 13 ") and recommendation.startswith("recommendation: ")
+    assert recommendation.split(": ")[1].split(" (")[0].split(";")[0] == last_day.split("  ")[-1]
+    assert "dd: device-days" in legend[0] and max(map(len, lines)) <= 100
 
 
 def test_json_report_and_version_with_platform(ml_warehouse) -> None:
     release = _releases(ml_warehouse)["matched"]
-    result = _run("--release", release, "--duckdb", str(ml_warehouse), "--json")
+    result = _run("--release", release, "--warehouse", str(ml_warehouse), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["release_id"] == release and report["comparison_status"] == "matched"
@@ -78,14 +80,14 @@ def test_json_report_and_version_with_platform(ml_warehouse) -> None:
     assert report["days"][0]["e_value"] > 0 and report["config"]["alpha"] == 0.05
     platform, version = release.split("-", 1)
     same = _run(
-        "--release", version, "--platform", platform, "--duckdb", str(ml_warehouse), "--json"
+        "--release", version, "--platform", platform, "--warehouse", str(ml_warehouse), "--json"
     )
     assert json.loads(same.stdout) == report
 
 
 def test_first_release_is_insufficient_data(ml_warehouse) -> None:
     release = _releases(ml_warehouse)["first"]
-    result = _run("--release", release, "--duckdb", str(ml_warehouse), "--json")
+    result = _run("--release", release, "--warehouse", str(ml_warehouse), "--json")
     report = json.loads(result.stdout)
     assert report["comparison_status"] == "no_previous_release"
     assert {d["recommendation"] for d in report["days"]} == {INSUFFICIENT}
@@ -97,12 +99,14 @@ def test_alarm_is_a_rollback_from_its_day_on_and_alpha_moves_it(ml_warehouse) ->
     release = scored.loc[scored["recommendation"] == ROLLBACK, "release_id"].iloc[0]
     alarm = {}
     for alpha in ("0.05", "1e-12"):
-        out = _run("--release", release, "--duckdb", str(ml_warehouse), "--json", "--alpha", alpha)
+        out = _run(
+            "--release", release, "--warehouse", str(ml_warehouse), "--json", "--alpha", alpha
+        )
         report = json.loads(out.stdout)
         alarm[alpha] = report["alarm_day"]
     assert alarm["0.05"] is not None and alarm["1e-12"] is None
     assert all(d["e_value"] < 1e12 for d in report["days"])  # the alpha = 1e-12 report
-    out = json.loads(_run("--release", release, "--duckdb", str(ml_warehouse), "--json").stdout)
+    out = json.loads(_run("--release", release, "--warehouse", str(ml_warehouse), "--json").stdout)
     recs = [d["recommendation"] for d in out["days"]]
     assert set(recs[alarm["0.05"] :]) == {ROLLBACK}
     assert ROLLBACK not in recs[: alarm["0.05"]] and out["recommendation"] == ROLLBACK
@@ -110,7 +114,7 @@ def test_alarm_is_a_rollback_from_its_day_on_and_alpha_moves_it(ml_warehouse) ->
 
 def test_evaluate_writes_the_table(warehouse_copy, ml_world) -> None:
     result = _run(
-        "--evaluate", "--duckdb", str(warehouse_copy), "--raw-dir", str(ml_world), "--json"
+        "--evaluate", "--warehouse", str(warehouse_copy), "--raw-dir", str(ml_world), "--json"
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -123,7 +127,7 @@ def test_evaluate_writes_the_table(warehouse_copy, ml_world) -> None:
     assert rows == summary["rows_written"] == summary["releases"]
     assert evaluated == summary["clean_evaluated"] + summary["regressions_evaluated"]
     text = _run(
-        "--evaluate", "--duckdb", str(warehouse_copy), "--raw-dir", str(ml_world), "--no-write"
+        "--evaluate", "--warehouse", str(warehouse_copy), "--raw-dir", str(ml_world), "--no-write"
     )
     assert "false alarms (rollback)" in text.stdout and "wrote" not in text.stdout
 
@@ -136,7 +140,7 @@ def test_evaluate_writes_the_table(warehouse_copy, ml_world) -> None:
     ],
 )
 def test_bad_release_exits_2(ml_warehouse, args, text) -> None:
-    _assert_one_line_error(_run(*args, "--duckdb", str(ml_warehouse)), 2, text)
+    _assert_one_line_error(_run(*args, "--warehouse", str(ml_warehouse)), 2, text)
 
 
 @pytest.mark.parametrize(
@@ -147,16 +151,16 @@ def test_usage_errors_exit_2(args) -> None:
 
 
 def test_evaluate_without_oracle_exits_2(ml_warehouse, tmp_path: Path) -> None:
-    result = _run("--evaluate", "--duckdb", str(ml_warehouse), "--raw-dir", str(tmp_path))
+    result = _run("--evaluate", "--warehouse", str(ml_warehouse), "--raw-dir", str(tmp_path))
     _assert_one_line_error(result, 2, "no oracle/release_truth")
 
 
 def test_missing_warehouse_exits_3(tmp_path: Path) -> None:
-    result = _run("--release", "ares-4.2.0", "--duckdb", str(tmp_path / "none.duckdb"))
+    result = _run("--release", "ares-4.2.0", "--warehouse", str(tmp_path / "none.duckdb"))
     _assert_one_line_error(result, 3, "no warehouse at")
 
 
 def test_warehouse_without_canary_marts_exits_3(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
-    _assert_one_line_error(_run("--release", "ares-4.2.0", "--duckdb", str(path)), 3, "lacks")
+    _assert_one_line_error(_run("--release", "ares-4.2.0", "--warehouse", str(path)), 3, "lacks")

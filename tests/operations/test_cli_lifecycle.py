@@ -25,7 +25,7 @@ def _invoke(*args: str):
 
 
 def test_drift_exit_codes(registry_copy: Path, warehouse_copy: Path, tmp_path: Path) -> None:
-    common = ["--duckdb", str(warehouse_copy), "--registry", str(registry_copy)]
+    common = ["--warehouse", str(warehouse_copy), "--registry", str(registry_copy)]
     quiet = _invoke("drift", *common, *FAST, "--json")
     assert quiet.exit_code in (0, 1), quiet.output
     assert json.loads(quiet.output)["drifted"] == (quiet.exit_code == 1)
@@ -44,10 +44,10 @@ def test_drift_exit_codes(registry_copy: Path, warehouse_copy: Path, tmp_path: P
     assert "code_churn_score" in drifted.output.splitlines()[-1]
     runs = read_table(warehouse_copy, "ml.drift_history")["checked_at"].nunique()
     assert runs >= 1
-    no_champion = _invoke("drift", "--duckdb", str(warehouse_copy), "--registry", str(tmp_path))
+    no_champion = _invoke("drift", "--warehouse", str(warehouse_copy), "--registry", str(tmp_path))
     assert no_champion.exit_code == 3 and "no champion" in no_champion.output
     missing = _invoke(
-        "drift", "--duckdb", str(tmp_path / "none.duckdb"), "--registry", str(registry_copy)
+        "drift", "--warehouse", str(tmp_path / "none.duckdb"), "--registry", str(registry_copy)
     )
     assert missing.exit_code == 3
 
@@ -117,7 +117,7 @@ def test_a_killed_retrain_leaves_the_registry_consistent(
     registry_copy: Path, ml_warehouse: Path, ml_world: Path, kill_at: str
 ) -> None:
     before = Registry(registry_copy).aliases()["champion"]
-    args = ["retrain", "--duckdb", str(ml_warehouse), "--raw-dir", str(ml_world),
+    args = ["retrain", "--warehouse", str(ml_warehouse), "--raw-dir", str(ml_world),
             "--registry", str(registry_copy)]  # fmt: skip
     outcome = run_patchrisk(args, kill_at=kill_at)
     assert outcome.killed, f"retrain never reached {kill_at}: {outcome.stderr[-2000:]}"
@@ -129,7 +129,7 @@ def test_pipeline_is_idempotent(trained_registry: Path, ml_world: Path, tmp_path
     registry = tmp_path / "registry"
     shutil.copytree(trained_registry, registry)
     warehouse = tmp_path / "w.duckdb"
-    args = ["pipeline", "--duckdb", str(warehouse), "--raw-dir", str(ml_world),
+    args = ["pipeline", "--warehouse", str(warehouse), "--raw-dir", str(ml_world),
             "--registry", str(registry), "--json"]  # fmt: skip
     first = _invoke(*args)
     assert first.exit_code == 0, first.output

@@ -36,7 +36,7 @@ def assert_one_line_error(result: Result, code: int, text: str) -> None:
 
 
 def test_json_holds_the_ranked_watchlist(ml_warehouse: Path) -> None:
-    result = run("--duckdb", str(ml_warehouse), "--json", "--limit", "0")
+    result = run("--warehouse", str(ml_warehouse), "--json", "--limit", "0")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["counts"] == mart_counts(ml_warehouse)
@@ -56,12 +56,12 @@ def test_json_holds_the_ranked_watchlist(ml_warehouse: Path) -> None:
 
 
 def test_filters_and_limit(ml_warehouse: Path) -> None:
-    full = json.loads(run("--duckdb", str(ml_warehouse), "--json", "--limit", "0").stdout)
+    full = json.loads(run("--warehouse", str(ml_warehouse), "--json", "--limit", "0").stdout)
     platform = full["rows"][0]["platform_id"]
     tier = full["rows"][0]["watch_tier"]
     doc = json.loads(
         run(
-            "--duckdb",
+            "--warehouse",
             str(ml_warehouse),
             "--json",
             "--platform",
@@ -79,38 +79,53 @@ def test_filters_and_limit(ml_warehouse: Path) -> None:
 
 
 def test_text_output(ml_warehouse: Path) -> None:
-    result = run("--duckdb", str(ml_warehouse), "--limit", "5")
+    result = run("--warehouse", str(ml_warehouse), "--limit", "5")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     counts = mart_counts(ml_warehouse)
     assert lines[0].startswith("fleet watchlist as of ")
-    assert f"{counts['immediate']:,} immediate" in lines[0]
-    assert f"{counts['insufficient_data']:,} insufficient data" in lines[0]
-    assert lines[1].startswith("age effect: ")
-    rows = lines[3:]
+    assert f"{counts['immediate']:,} immediate" in lines[1]
+    assert f"{counts['insufficient_data']:,} insufficient data" in lines[1]
+    assert lines[2].startswith("age effect: ")
+    assert lines[3].split() == [
+        "rank",
+        "tier",
+        "release",
+        "model",
+        "region",
+        "age",
+        "dev-days",
+        "err/10k",
+        "z",
+        "risk",
+    ]
+    rows = [line for line in lines[4:] if line[:4].strip().isdigit()]
     assert len(rows) == min(5, sum(counts.values()))
-    first = json.loads(run("--duckdb", str(ml_warehouse), "--json", "--limit", "1").stdout)
+    first = json.loads(run("--warehouse", str(ml_warehouse), "--json", "--limit", "1").stdout)
     assert rows[0].split()[:3] == [
         "1",
         first["rows"][0]["watch_tier"],
         first["rows"][0]["release_id"],
     ]
-    assert rows[0].endswith(first["rows"][0]["watch_reason"])
+    reason = lines[lines.index(rows[0]) + 1 : lines.index(rows[1])]  # wrapped beneath its row
+    assert " ".join(part.strip() for part in reason) == first["rows"][0]["watch_reason"]
+    assert lines[-1].endswith("age multiplier)")  # the legend of the columns
+    assert max(map(len, lines)) <= 100
 
 
 def test_missing_warehouse_exits_3(tmp_path: Path) -> None:
-    assert_one_line_error(run("--duckdb", str(tmp_path / "none.duckdb")), 3, "no warehouse at")
+    assert_one_line_error(run("--warehouse", str(tmp_path / "none.duckdb")), 3, "no warehouse at")
 
 
 def test_warehouse_without_the_watchlist_exits_3(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
-    assert_one_line_error(run("--duckdb", str(path), "--json"), 3, "marts.fct_fleet_watchlist")
+    assert_one_line_error(run("--warehouse", str(path), "--json"), 3, "marts.fct_fleet_watchlist")
 
 
 def test_unknown_platform_exits_2(ml_warehouse: Path) -> None:
     assert_one_line_error(
-        run("--duckdb", str(ml_warehouse), "--platform", "atlantis"), 2, "unknown platform"
+        run("--warehouse", str(ml_warehouse), "--platform", "atlantis"), 2, "unknown platform"
     )
 
 
@@ -118,7 +133,7 @@ def test_unknown_platform_exits_2(ml_warehouse: Path) -> None:
     "args", [["--limit", "-1"], ["--tier", "urgent"], ["--limit", "many"], ["--colour"]]
 )
 def test_bad_options_exit_2(ml_warehouse: Path, args: list[str]) -> None:
-    result = run("--duckdb", str(ml_warehouse), *args)
+    result = run("--warehouse", str(ml_warehouse), *args)
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Traceback" not in result.stderr

@@ -31,7 +31,7 @@ def assert_one_line_error(result: Result, code: int, text: str) -> None:
 def page(report_warehouse: Path, trained_registry: Path, ml_world: Path, tmp_path_factory) -> str:
     out = tmp_path_factory.mktemp("report") / "sub" / "report.html"
     result = run(
-        "--duckdb",
+        "--warehouse",
         str(report_warehouse),
         "--registry",
         str(trained_registry),
@@ -114,7 +114,7 @@ def test_without_oracle_or_drift_checks_it_says_so(
 ) -> None:
     out = tmp_path / "report.html"
     result = run(
-        "--duckdb",
+        "--warehouse",
         str(ml_warehouse),
         "--registry",
         str(trained_registry),
@@ -135,7 +135,7 @@ def test_missing_warehouse_is_an_environment_failure(
     trained_registry: Path, tmp_path: Path
 ) -> None:
     result = run(
-        "--duckdb",
+        "--warehouse",
         str(tmp_path / "none.duckdb"),
         "--registry",
         str(trained_registry),
@@ -148,7 +148,7 @@ def test_missing_warehouse_is_an_environment_failure(
 
 def test_no_champion_is_an_environment_failure(report_warehouse: Path, tmp_path: Path) -> None:
     result = run(
-        "--duckdb",
+        "--warehouse",
         str(report_warehouse),
         "--registry",
         str(tmp_path / "empty_registry"),
@@ -164,7 +164,7 @@ def test_unwritable_output_is_an_environment_failure(
     blocker = tmp_path / "file"
     blocker.write_text("")
     result = run(
-        "--duckdb",
+        "--warehouse",
         str(report_warehouse),
         "--registry",
         str(trained_registry),
