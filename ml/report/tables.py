@@ -64,9 +64,22 @@ def classifier_rows(classifier: dict) -> tuple[list[str], list[list[str]]]:
     return names, rows
 
 
+# Short column names of the text table (it fits 100 columns), explained under it
+TEXT_COLUMN_NAMES = {
+    "logistic_regression": "logistic",
+    "random_forest": "forest",
+    "prototype_recipe": "prototype",
+}
+TEXT_COLUMN_LEGEND = (
+    "oracle: the generator's true risk; logistic: the model's linear base alone; forest: a "
+    "random forest\non the same features; prototype: CatBoost on the prototype's features"
+)
+
+
 def metrics_table(metrics: dict) -> str:
     """The classifier table (metric x model/oracle/baselines) and the regressor table."""
     names, rows = classifier_rows(metrics["classifier"])
+    names = [TEXT_COLUMN_NAMES.get(n, n) for n in names]
     head = (
         f"test slice: {metrics['rows']} releases, {metrics['positives']} regressions "
         "(telemetry label)"
@@ -76,6 +89,7 @@ def metrics_table(metrics: dict) -> str:
     parts = [
         head,
         _table(["metric", *names], rows),
+        TEXT_COLUMN_LEGEND,
         "",
         "post-release errors per 10k device-days",
         _table(["model", "R²", "MAE"], reg_rows),

@@ -138,6 +138,7 @@ def _tables(warehouse: Path, registry: Path, raw_dir: Path) -> dict[str, list[st
         "canary": ["canary", "--release", releases.split(",")[0], *at],
         "canary --evaluate": ["canary", "--evaluate", "--no-write", "--raw-dir", str(raw_dir), *at],
         "models list": ["models", "list", *reg],
+        "models show": ["models", "show", *reg],
         "gate": ["gate", "--release", releases, "--format", "text", *at, *reg],
         "drift": ["drift", "--no-record", *at, *reg],
         "audit-labels": ["audit-labels", "--raw-dir", str(raw_dir), *at],
