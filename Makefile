@@ -20,10 +20,11 @@ $(STAMP):
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bi]"
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: set up, then build -> train (only if the champion does not fit) -> score ->
-## drift check (exit 1 = drift, not a failure) -> rebuild what reads the scores (QA queue,
-## drift runs ...) -> docs -> HTML report
+## run: set up, then build -> raw freshness (each table's newest day against the as-of date)
+## -> train (only if the champion does not fit) -> score -> drift check (exit 1 = drift, not a
+## failure) -> rebuild what reads the scores (QA queue, drift runs ...) -> docs -> HTML report
 run: setup build
+	$(BIN)/patchrisk freshness
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
 	$(BIN)/patchrisk drift > /dev/null || [ $$? -eq 1 ]

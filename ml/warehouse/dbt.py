@@ -69,10 +69,12 @@ def default_raw_dir() -> Path:
 
 
 RawFormat = Literal["csv", "parquet"]
-DbtCommand = Literal["build", "run", "test", "compile", "docs generate"]
+DbtCommand = Literal["build", "run", "test", "compile", "docs generate", "source freshness"]
 # Commands that only read the warehouse: dbt-duckdb still opens the file for writing, so
 # they run on a working copy that is then discarded (the published file stays as it was).
 READING_COMMANDS = ("compile", "docs generate")
+# Commands that read only the raw files: they run on a scratch DuckDB file, not the warehouse.
+RAW_ONLY_COMMANDS = ("source freshness",)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class NodeResult:
     status: str  # success | error | skipped | pass | fail | warn | ...
     failures: int | None
     message: str | None
+    # `source freshness` only: days the source's newest day lies behind the as-of date
+    days_behind: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,19 +162,33 @@ def dbt_args(command: DbtCommand, config: BuildConfig, target_path: Path) -> lis
     return args
 
 
-def read_run_results(target_path: Path) -> list[NodeResult]:
-    """Parse dbt's run_results.json (empty when dbt failed before running anything)."""
-    path = target_path / "run_results.json"
+def _node_name(unique_id: str) -> str:
+    """`model.patch_stability.dim_devices` -> dim_devices; a source -> `fleet.devices`."""
+    resource_type, _project, *name = unique_id.split(".")
+    return ".".join(name) if resource_type == "source" else name[0]
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 86400
+
+
+def read_run_results(target_path: Path, command: DbtCommand = "build") -> list[NodeResult]:
+    """Parse dbt's run_results.json, or sources.json after `source freshness` (empty when
+    dbt failed before running anything)."""
+    artifact = "sources.json" if command == "source freshness" else "run_results.json"
+    path = target_path / artifact
     if not path.exists():
         return []
     results = json.loads(path.read_text())["results"]
     return [
         NodeResult(
-            name=r["unique_id"].split(".")[2],
+            name=_node_name(r["unique_id"]),
             resource_type=r["unique_id"].split(".")[0],
             status=r["status"],
             failures=r.get("failures"),
             message=r.get("message"),
+            # freshness's age: the newest day's lag behind the as-of date (fleet_loaded_at)
+            days_behind=_days(r.get("max_loaded_at_time_ago_in_s")),
         )
         for r in results
     ]
@@ -306,7 +324,7 @@ def _dbt_process(command: DbtCommand, config: BuildConfig, target_path: Path | N
             check=False,
         )
         elapsed = time.perf_counter() - started
-        nodes = read_run_results(target)
+        nodes = read_run_results(target, command)
     return BuildResult(
         success=proc.returncode == 0,
         returncode=proc.returncode,
@@ -325,11 +343,19 @@ def run_dbt(
     """Run one dbt command; `target_path` defaults to a fresh temporary directory.
 
     On DuckDB dbt writes a working copy, published only when dbt succeeds (`publishing`):
-    after a failure the warehouse is the last good one.
+    after a failure the warehouse is the last good one. `source freshness` reads only the raw
+    files: it runs on a scratch DuckDB file and never touches the warehouse.
     """
     config = config or BuildConfig()
     if config.target not in (None, "duckdb"):
         return _dbt_process(command, config, target_path)
+    if command in RAW_ONLY_COMMANDS:
+        with tempfile.TemporaryDirectory(prefix="dbt_scratch_") as scratch:
+            scratch_config = dataclasses.replace(
+                config, duckdb_path=Path(scratch) / "scratch.duckdb"
+            )
+            result = _dbt_process(command, scratch_config, target_path)
+        return dataclasses.replace(result, duckdb_path=Path(config.duckdb_path))
     with publishing(config.duckdb_path) as working:
         result = _dbt_process(
             command, dataclasses.replace(config, duckdb_path=working.path), target_path
@@ -342,6 +368,12 @@ def run_dbt(
 def build(config: BuildConfig | None = None) -> BuildResult:
     """`dbt build`: every model, data test and unit test of the project."""
     return run_dbt("build", config)
+
+
+def source_freshness(config: BuildConfig | None = None) -> BuildResult:
+    """`dbt source freshness`: how far each raw fleet table's newest day lags the data's
+    as-of date (one node per source table; status pass, warn or error)."""
+    return run_dbt("source freshness", config)
 
 
 def read_table(duckdb_path: Path, relation: str) -> pd.DataFrame:
