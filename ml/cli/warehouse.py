@@ -194,7 +194,10 @@ def freshness(raw_dir, fmt, as_json) -> None:
         click.echo(json.dumps({"success": result.success, "sources": sources}, indent=2))
     else:
         for node in sorted(result.nodes, key=lambda n: n.name):
-            click.echo(f"{node.status:<5}  {node.name:<28}  {node.days_behind:g} days behind")
+            days = node.days_behind
+            click.echo(
+                f"{node.status:<5}  {node.name:<28}  {days:g} day{'' if days == 1 else 's'} behind"
+            )
     stale = sorted(n.name for n in result.nodes if n.status == "error")
     if stale:
         fail(f"stale raw tables: {', '.join(stale)}", EXIT_FAILURE)
