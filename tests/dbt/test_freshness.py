@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
+from ml.cli import main
 from ml.warehouse.dbt import BuildConfig, BuildResult, source_freshness
 from tests.conftest import REPO_ROOT
 
@@ -47,13 +50,20 @@ def stale_world(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("stale_world", "status"), [(2, "warn"), (5, "error")], indirect=["stale_world"]
+    ("stale_world", "status", "exit_code"),
+    [(2, "warn", 0), (5, "error", 3)],
+    indirect=["stale_world"],
 )
 def test_a_table_behind_the_as_of_date_warns_then_errors(
-    stale_world: Path, status: str, tmp_path: Path
+    stale_world: Path, status: str, exit_code: int
 ) -> None:
-    result = source_freshness(BuildConfig(raw_dir=stale_world, duckdb_path=tmp_path / "w.duckdb"))
-    assert statuses(result) == {**dict.fromkeys(CHECKED, "pass"), "fleet.error_events": status}
-    stale = next(n for n in result.nodes if n.name == "fleet.error_events")
-    assert stale.days_behind == {"warn": 2, "error": 5}[status]
-    assert result.success == (status == "warn")
+    result = CliRunner().invoke(main, ["freshness", "--raw-dir", str(stale_world), "--json"])
+    assert result.exit_code == exit_code, result.output
+    sources = json.loads(result.stdout)["sources"]
+    assert {name: s["status"] for name, s in sources.items()} == {
+        **dict.fromkeys(CHECKED, "pass"),
+        "fleet.error_events": status,
+    }
+    assert sources["fleet.error_events"]["days_behind"] == {"warn": 2, "error": 5}[status]
+    if status == "error":
+        assert result.stderr.splitlines() == ["error: stale raw tables: fleet.error_events"]
