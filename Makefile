@@ -27,10 +27,11 @@ $(STAMP):
 	$(PIP_INSTALL) ".[dev,bi]" | $(PIP_SAYS)
 	rm -f $(VENV)/.installed-* && touch $@
 
-## run: set up, then build -> train (only if the champion does not fit) -> score ->
-## drift check (exit 1 = drift, not a failure) -> rebuild what reads the scores (QA queue,
-## drift runs ...) -> docs -> HTML report
+## run: set up, then build -> raw freshness (each table's newest day against the as-of date)
+## -> train (only if the champion does not fit) -> score -> drift check (exit 1 = drift, not a
+## failure) -> rebuild what reads the scores (QA queue, drift runs ...) -> docs -> HTML report
 run: setup build
+	$(BIN)/patchrisk freshness
 	$(BIN)/patchrisk train --if-needed
 	$(BIN)/patchrisk score
 	$(BIN)/patchrisk drift || [ $$? -eq 1 ]
@@ -91,6 +92,8 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
+	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir .
+	$(BIN)/dbt-bouncer run --config-file dbt_project/dbt-bouncer.yml
 
 format: setup
 	$(BIN)/ruff format .

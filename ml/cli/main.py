@@ -23,7 +23,7 @@ def main() -> None:
 
 for _command in (
     generate.generate,  # the simulated fleet
-    *warehouse.COMMANDS,  # build, docs, audit-labels
+    *warehouse.COMMANDS,  # build, docs, audit-labels, freshness
     *models.COMMANDS,  # train, score, models
     gate.gate,  # the CI risk gate
     *lifecycle.COMMANDS,  # drift, retrain, pipeline

@@ -64,14 +64,13 @@ def build_summary(result: BuildResult) -> dict:
     }
 
 
-@command()
-@click.option(
+RAW_DIR_OPTION = click.option(
     "--raw-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder with the raw tables  [default: $PATCHRISK_RAW_DIR or seeds]",
 )
-@click.option(
+RAW_FORMAT_OPTION = click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "parquet"]),
@@ -79,6 +78,11 @@ def build_summary(result: BuildResult) -> dict:
     show_default=True,
     help="File format of the raw tables.",
 )
+
+
+@command()
+@RAW_DIR_OPTION
+@RAW_FORMAT_OPTION
 @warehouse_option
 @click.option(
     "--var",
@@ -184,4 +188,43 @@ def audit_labels(raw_dir, warehouse, as_json) -> None:
         )
 
 
-COMMANDS = (build, docs, audit_labels)
+@command()
+@RAW_DIR_OPTION
+@RAW_FORMAT_OPTION
+@JSON_OPTION
+def freshness(raw_dir, fmt, as_json) -> None:
+    """Check that each raw fleet table reaches the data's as-of date (dbt source freshness).
+
+    The as-of date is the newest day any fleet table reaches; a table whose newest day lags
+    it by more than its threshold warns or errors (thresholds: _fleet__sources.yml). Exit 3
+    when a table errors; warnings are printed and exit 0.
+    """
+    from ml.warehouse.dbt import BuildConfig, source_freshness
+    from ml.warehouse.raw_contract import check_raw_dir
+
+    config = BuildConfig(raw_format=fmt)
+    if raw_dir is not None:
+        config = dataclasses.replace(config, raw_dir=raw_dir)
+    try:
+        check_raw_dir(config.raw_dir, fmt)
+    except BadInputError as exc:
+        fail(str(exc), EXIT_BAD_INPUT)
+    result = source_freshness(config)
+    if not result.nodes:
+        echo_failure(result)
+        fail(f"dbt source freshness failed (dbt's log: {LOG_FILE})", EXIT_FAILURE)
+    if as_json:
+        sources = {n.name: {"status": n.status, "days_behind": n.days_behind} for n in result.nodes}
+        click.echo(json.dumps({"success": result.success, "sources": sources}, indent=2))
+    else:
+        for node in sorted(result.nodes, key=lambda n: n.name):
+            days = node.days_behind
+            click.echo(
+                f"{node.status:<5}  {node.name:<28}  {days:g} day{'' if days == 1 else 's'} behind"
+            )
+    stale = sorted(n.name for n in result.nodes if n.status == "error")
+    if stale:
+        fail(f"stale raw tables: {', '.join(stale)}", EXIT_FAILURE)
+
+
+COMMANDS = (build, docs, audit_labels, freshness)

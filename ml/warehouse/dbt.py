@@ -78,10 +78,13 @@ def default_raw_dir() -> Path:
 
 
 RawFormat = Literal["csv", "parquet"]
-DbtCommand = Literal["build", "run", "test", "compile", "docs generate"]
+DbtCommand = Literal["build", "run", "test", "compile", "docs generate", "source freshness"]
 # Commands that only read the warehouse: dbt-duckdb still opens the file for writing, so
 # they run on a working copy that is then discarded (the published file stays as it was).
 READING_COMMANDS = ("compile", "docs generate")
+# Commands that read only the raw files: they run on an empty working file (the same path,
+# so the same profile and partial-parse state, as a build's), discarded after: no copy.
+RAW_ONLY_COMMANDS = ("source freshness",)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class NodeResult:
     status: str  # success | error | skipped | pass | fail | warn | ...
     failures: int | None
     message: str | None
+    # `source freshness` only: days the source's newest day lies behind the as-of date
+    days_behind: float | None = None
 
 
 @dataclass(frozen=True)
@@ -220,19 +225,33 @@ def dbt_args(command: DbtCommand, config: BuildConfig) -> list[str]:
     return args
 
 
-def read_run_results(target_path: Path) -> list[NodeResult]:
-    """Parse dbt's run_results.json (empty when dbt failed before running anything)."""
-    path = target_path / "run_results.json"
+def _node_name(unique_id: str) -> str:
+    """`model.patch_stability.dim_devices` -> dim_devices; a source -> `fleet.devices`."""
+    resource_type, _project, *name = unique_id.split(".")
+    return ".".join(name) if resource_type == "source" else name[0]
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 86400
+
+
+def read_run_results(target_path: Path, command: DbtCommand = "build") -> list[NodeResult]:
+    """Parse dbt's run_results.json, or sources.json after `source freshness` (empty when
+    dbt failed before running anything)."""
+    artifact = "sources.json" if command == "source freshness" else "run_results.json"
+    path = target_path / artifact
     if not path.exists():
         return []
     results = json.loads(path.read_text())["results"]
     return [
         NodeResult(
-            name=r["unique_id"].split(".")[2],
+            name=_node_name(r["unique_id"]),
             resource_type=r["unique_id"].split(".")[0],
             status=r["status"],
             failures=r.get("failures"),
             message=r.get("message"),
+            # freshness's age: the newest day's lag behind the as-of date (fleet_loaded_at)
+            days_behind=_days(r.get("max_loaded_at_time_ago_in_s")),
         )
         for r in results
     ]
@@ -311,13 +330,13 @@ def _publish(working: Path, published: Path) -> None:
 
 
 @contextmanager
-def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
+def publishing(duckdb_path: Path, start_from_published: bool = True) -> Iterator[WorkingCopy]:
     """Write the warehouse `duckdb_path` through a working copy, published atomically.
 
     Under the writer lock: yields a working copy of the published file (or a fresh path
-    when there is none yet); when the block ends without an exception and without
-    `discard()`, the copy replaces the published file by one rename. See the module
-    docstring.
+    when there is none yet, or when not `start_from_published`); when the block ends
+    without an exception and without `discard()`, the copy replaces the published file by
+    one rename. See the module docstring.
     """
     published = Path(duckdb_path).resolve()
     try:
@@ -331,7 +350,8 @@ def publishing(duckdb_path: Path) -> Iterator[WorkingCopy]:
         working = WorkingCopy(published.with_name(f".{published.name}.work"))
         try:
             try:
-                _copy_published(published, working.path)
+                if start_from_published:
+                    _copy_published(published, working.path)
             except OSError as exc:
                 raise EnvironmentFailure(f"cannot copy the warehouse {published}: {exc}") from exc
             yield working
@@ -382,11 +402,12 @@ def _dbt_process(
     """Run one dbt command as a child process, on `config.duckdb_path` as it is."""
     TARGET_DIR.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(PROJECT_DIR / "target" / ".patchrisk.lock", f"dbt's folder {TARGET_DIR}"):
-        (TARGET_DIR / "run_results.json").unlink(missing_ok=True)
+        for artifact in ("run_results.json", "sources.json"):
+            (TARGET_DIR / artifact).unlink(missing_ok=True)
         started = time.perf_counter()
         returncode, log = _stream_dbt(dbt_args(command, config), dbt_env(config), progress)
         elapsed = time.perf_counter() - started
-        nodes = read_run_results(TARGET_DIR)
+        nodes = read_run_results(TARGET_DIR, command)
     return BuildResult(
         success=returncode == 0,
         returncode=returncode,
@@ -405,16 +426,18 @@ def run_dbt(
     """Run one dbt command, calling `progress` with each node dbt finishes.
 
     On DuckDB dbt writes a working copy, published only when dbt succeeds (`publishing`):
-    after a failure the warehouse is the last good one.
+    after a failure the warehouse is the last good one. `source freshness` reads only the raw
+    files: it runs on an empty working file and never touches the warehouse.
     """
     config = config or BuildConfig()
     if config.target not in (None, "duckdb"):
         return _dbt_process(command, config, progress)
-    with publishing(config.duckdb_path) as working:
+    raw_only = command in RAW_ONLY_COMMANDS
+    with publishing(config.duckdb_path, start_from_published=not raw_only) as working:
         result = _dbt_process(
             command, dataclasses.replace(config, duckdb_path=working.path), progress
         )
-        if not result.success or command in READING_COMMANDS:
+        if not result.success or command in READING_COMMANDS or raw_only:
             working.discard()
     return dataclasses.replace(result, duckdb_path=Path(config.duckdb_path))
 
@@ -422,6 +445,12 @@ def run_dbt(
 def build(config: BuildConfig | None = None, progress: Progress | None = None) -> BuildResult:
     """`dbt build`: every model, data test and unit test of the project."""
     return run_dbt("build", config, progress)
+
+
+def source_freshness(config: BuildConfig | None = None) -> BuildResult:
+    """`dbt source freshness`: how far each raw fleet table's newest day lags the data's
+    as-of date (one node per source table; status pass, warn or error)."""
+    return run_dbt("source freshness", config)
 
 
 def read_table(duckdb_path: Path, relation: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import pytest
 
 from ml.modeling.registry import Registry
 from ml.operations.lifecycle import score_warehouse
-from ml.warehouse.dbt import PROJECT_DIR, REPO_ROOT
+from ml.warehouse.dbt import PROJECT_DIR, REPO_ROOT, BuildConfig, run_dbt
 
 BIN = Path(sys.executable).parent
 
@@ -33,11 +33,16 @@ def bi_env(duckdb_path: Path, project_dir: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def scored_warehouse(default_warehouse: Path, tmp_path_factory) -> Path:
     """A copy of the default world's warehouse with ml.release_risk_scores written by the
-    champion in models_artifacts/ (the registry is only read)."""
+    champion in models_artifacts/ (the registry is only read) and, as `make run` does, what
+    reads the scores rebuilt (fct_release_risk_scores, the QA queue ...)."""
     path = tmp_path_factory.mktemp("bi_wh") / "patchrisk.duckdb"
     shutil.copy(default_warehouse, path)
     outcome = score_warehouse(path, Registry(REPO_ROOT / "models_artifacts"))
     assert outcome.rows > 0
+    rebuilt = run_dbt(
+        "run", BuildConfig(raw_dir=REPO_ROOT / "seeds", duckdb_path=path, select="source:ml+")
+    )
+    assert rebuilt.success, rebuilt.log[-3000:]
     return path
 
 

@@ -36,7 +36,7 @@ scores as (
         date_trunc('month', release_date) as month,
         count(*) filter (where decision = 'block') as patches_blocked,
         count(*) filter (where decision = 'review') as patches_reviewed
-    from staging.stg_ml__release_risk_scores
+    from marts.fct_release_risk_scores
     group by 1
 )
 select
