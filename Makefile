@@ -92,7 +92,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros dbt_project/tests
-	$(BIN)/dbt parse --quiet --project-dir dbt_project --profiles-dir .
+	$(BIN)/dbt parse --quiet --project-dir dbt_project
 	$(BIN)/dbt-bouncer run --config-file dbt_project/dbt-bouncer.yml
 
 format: setup

@@ -154,11 +154,14 @@ class BuildResult:
     def summary(self) -> str:
         """Nodes by kind and outcome, e.g. `51 models ok, 254 tests pass, 9 exposures no-op`."""
         counts = Counter(
-            (n.resource_type.replace("_", " ") + "s", "ok" if n.status == "success" else n.status)
+            (n.resource_type.replace("_", " "), "ok" if n.status == "success" else n.status)
             for n in self.nodes
             if n.resource_type != "operation"  # the on-run-start hooks
         )
-        return ", ".join(f"{count} {kind} {status}" for (kind, status), count in counts.items())
+        return ", ".join(
+            f"{count} {kind}{'s' if count != 1 else ''} {status}"
+            for (kind, status), count in counts.items()
+        )
 
     def tests_with_status(self, *statuses: str) -> dict[str, int]:
         """Data tests with one of the statuses, as {test name: failing rows}."""

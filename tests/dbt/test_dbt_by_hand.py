@@ -42,8 +42,8 @@ def dbt_by_hand(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedP
     )
 
 
-def run_dbt_by_hand(args: list[str], cwd: Path) -> None:
-    proc = dbt_by_hand(args, cwd)
+def run_dbt_by_hand(args: list[str], cwd: Path, **env: str) -> None:
+    proc = dbt_by_hand(args, cwd, **env)
     assert proc.returncode == 0, proc.stdout[-4000:]
 
 
@@ -87,3 +87,15 @@ def test_a_relative_raw_folder_is_refused(repo_copy: Path) -> None:
     proc = dbt_by_hand(args, repo_copy / "dbt_project", PATCHRISK_RAW_DIR="../seeds")
     assert proc.returncode != 0
     assert "the raw data folder '../seeds' is a relative path" in proc.stdout
+
+
+def test_a_parse_from_elsewhere_is_not_reused_with_its_paths(repo_copy: Path) -> None:
+    """Partial parsing keeps rendered raw paths: a parse whose profiles dir was relative
+    (`--profiles-dir .`, rendering `./seeds`) must not leak into a run from dbt_project/,
+    even with the warehouse path set the same for both (as the Makefile exports it)."""
+    warehouse = repo_copy / "warehouse" / "patchrisk.duckdb"
+    same = {"PATCHRISK_DUCKDB_PATH": str(warehouse)}
+    parse = ["parse", "--project-dir", "dbt_project", "--profiles-dir", "."]
+    run_dbt_by_hand(parse, repo_copy, **same)
+    run_dbt_by_hand(["run", "--select", "stg_fleet__devices"], repo_copy / "dbt_project", **same)
+    assert f"'{repo_copy}/seeds/devices.csv'" in view_sql(warehouse)["staging.stg_fleet__devices"]
