@@ -80,6 +80,12 @@ class OneLineErrors:
             fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILURE)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # here, before click's main prints an empty line for it
+            fail("interrupted", EXIT_INTERRUPTED)
+
 
 class Group(OneLineErrors, click.Group):
     """A `patchrisk` command group (the main one, `models`)."""

@@ -277,7 +277,7 @@ def test_a_failure_midway_leaves_the_folder_as_it_was(tmp_path, monkeypatch, err
     _fail_on_second_chunk(monkeypatch, error)
     result = CliRunner().invoke(main, [*generate, "--seed", "2"])
     assert result.exit_code == code, result.output
-    lines = result.output.strip().splitlines()
+    lines = result.output.splitlines()  # one line, no empty one before it
     assert len(lines) == 1 and lines[0].startswith("error:") and words in lines[0], lines
     assert not (out / ".partial").exists()
     assert _snapshot(out) == before
