@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 CLASSIFIER_ROWS = (
     ("roc_auc", "ROC-AUC"),
@@ -64,22 +65,23 @@ def classifier_rows(classifier: dict) -> tuple[list[str], list[list[str]]]:
     return names, rows
 
 
-# Short column names of the text table (it fits 100 columns), explained under it
-TEXT_COLUMN_NAMES = {
-    "logistic_regression": "logistic",
-    "random_forest": "forest",
-    "prototype_recipe": "prototype",
+# The text table's columns besides the model: (short name, what it is), explained under
+# the table (it fits 100 columns)
+TEXT_COLUMNS = {
+    "oracle": ("oracle", "the generator's true risk"),
+    "logistic_regression": ("logistic", "the model's linear base alone"),
+    "random_forest": ("forest", "a random forest on the same features"),
+    "prototype_recipe": ("prototype", "CatBoost on the prototype's features"),
 }
-TEXT_COLUMN_LEGEND = (
-    "oracle: the generator's true risk; logistic: the model's linear base alone; forest: a "
-    "random forest\non the same features; prototype: CatBoost on the prototype's features"
-)
 
 
 def metrics_table(metrics: dict) -> str:
     """The classifier table (metric x model/oracle/baselines) and the regressor table."""
     names, rows = classifier_rows(metrics["classifier"])
-    names = [TEXT_COLUMN_NAMES.get(n, n) for n in names]
+    legend = "; ".join(
+        f"{TEXT_COLUMNS[n][0]}: {TEXT_COLUMNS[n][1]}" for n in names if n in TEXT_COLUMNS
+    )
+    names = [TEXT_COLUMNS[n][0] if n in TEXT_COLUMNS else n for n in names]
     head = (
         f"test slice: {metrics['rows']} releases, {metrics['positives']} regressions "
         "(telemetry label)"
@@ -89,7 +91,7 @@ def metrics_table(metrics: dict) -> str:
     parts = [
         head,
         _table(["metric", *names], rows),
-        TEXT_COLUMN_LEGEND,
+        textwrap.fill(legend, 100),
         "",
         "post-release errors per 10k device-days",
         _table(["model", "R²", "MAE"], reg_rows),

@@ -144,19 +144,23 @@ def test_gate_during_a_dbt_build(
     clear message or returns exactly the answer of the finished warehouse."""
     baseline = json.loads(run(gate_world.args(str(patches))).stdout)["results"]
     config = BuildConfig(raw_dir=gate_world.raw_dir, duckdb_path=warehouse_copy)
-    dbt = subprocess.Popen(
-        [sys.executable, "-c", DBT_MAIN, *dbt_args("run", config, tmp_path / "target")],
-        cwd=REPO_ROOT,
-        env=dbt_env(config),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    log = []
-    for line in dbt.stdout:  # wait until dbt holds the warehouse (models started)
-        log.append(line)
-        if " START " in line:
-            break
+    log = tmp_path / "dbt.log"  # a file, not a pipe: nothing to drain while the gate runs
+    with open(log, "w") as out:
+        dbt = subprocess.Popen(
+            # its own target folder, not patchrisk's (the last --target-path wins)
+            [
+                *(sys.executable, "-c", DBT_MAIN),
+                *dbt_args("run", config),
+                "--target-path",
+                tmp_path,
+            ],
+            cwd=REPO_ROOT,
+            env=dbt_env(config),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    while " START " not in log.read_text() and dbt.poll() is None:  # dbt holds the warehouse
+        time.sleep(0.05)
     args = _args(gate_world, warehouse_copy, gate_world.registry, str(patches))
     outcomes = {"locked": 0, "answered": 0}
     while dbt.poll() is None:
@@ -169,8 +173,7 @@ def test_gate_during_a_dbt_build(
             assert json.loads(result.stdout)["results"] == baseline
             outcomes["answered"] += 1
         time.sleep(0.05)
-    log.extend(dbt.stdout)
-    assert dbt.returncode == 0, "".join(log)[-3000:]
+    assert dbt.returncode == 0, log.read_text()[-3000:]
     assert outcomes["locked"] > 0, outcomes
     final = run(args)
     assert json.loads(final.stdout)["results"] == baseline
