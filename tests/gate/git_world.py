@@ -57,7 +57,7 @@ def pull_request_repo(root: Path, platforms: tuple[str, str]) -> FirmwareRepo:
             "tests__test_menu.c": lines(4, "test"),
         },
     )
-    for tag in (f"{first}-5.9.0", f"{first}-5.10.0", f"{second}-2.0.3", "unrelated-9.9.9"):
+    for tag in (f"{first}-95.9.0", f"{first}-95.10.0", f"{second}-92.0.3", "unrelated-9.9.9"):
         repo.git("tag", tag)
     repo.git("checkout", "-q", "-b", "feature")
     edited = menu.replace("menu 3\n", "menu three\n").replace("menu 7\n", "menu seven\n")

@@ -58,8 +58,8 @@ def test_undecided_facts_come_from_config_tags_and_subjects(repo: FirmwareRepo) 
     facts = _facts(repo)
     assert facts["platforms"]["ids"] == ["ares", "helios"]  # helios: a drm path changed
     assert facts["patch_type"]["value"] == "feature"  # feat(ui): beats fix:
-    assert facts["versions"]["ares"]["version"] == "5.11.0"  # after 5.10.0, not 5.9.0
-    assert facts["versions"]["helios"]["version"] == "2.1.0"
+    assert facts["versions"]["ares"]["version"] == "95.11.0"  # after 95.10.0, not 95.9.0
+    assert facts["versions"]["helios"]["version"] == "92.1.0"
     assert facts["package"]["size_kb"] is None
     only_ui = _facts(repo, "main...feature~4")  # the feat(ui) commit alone: ui and tests
     assert only_ui["platforms"]["ids"] == ["ares"]
