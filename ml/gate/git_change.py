@@ -3,7 +3,7 @@
 `read_change` resolves a revision range (`A..B`: A to B; `A...B`: from the merge base, what
 a pull request shows; `R`: R..HEAD), reads `git diff --numstat -z -M` and the commit
 subjects, and `classify` maps each changed file to components and test files by the
-config's globs. Counting rules (docs/gate.md#facts-from-git): a rename counts once (its
+config's globs. Counting rules (docs/gate.md#facts-from-git---git): a rename counts once (its
 old and new paths both name components), a binary file counts as a file with 0 lines, a
 deleted file counts as a file with its deleted lines. Every git problem is one line:
 BadInputError (exit 2) for a bad repository / revision / range, EnvironmentFailure
