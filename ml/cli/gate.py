@@ -8,6 +8,7 @@ DuckDB, CatBoost) happen inside the command so that `--help` stays instant.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -50,6 +51,64 @@ def _probability(ctx, param, value):
     help="Score releases already in the warehouse (e.g. ares-4.2.0); repeat or comma-separate.",
 )
 @click.option(
+    "--git",
+    "git_range",
+    metavar="RANGE",
+    help="Gate the change in RANGE of the firmware repo (A...B: from the merge base, as a "
+    "pull request; A..B; or R = R..HEAD): one candidate per target platform.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="With --git: the firmware repository.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --git: the config file  [default: REPO/.patchrisk.toml, else built-in defaults]",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="ID",
+    help="With --git: a target platform (repeat) [default: the config's platform globs].",
+)
+@click.option(
+    "--version",
+    "version",
+    metavar="X.Y.Z",
+    help="With --git: the version [default: next after the platform's latest tag].",
+)
+@click.option(
+    "--patch-type",
+    type=click.Choice(["bugfix", "feature", "security", "hotfix"]),
+    default=None,
+    help="With --git: the patch type [default: from the commit subjects' prefixes].",
+)
+@click.option(
+    "--package",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --git: the built artifact, for the package size [default: unknown].",
+)
+@click.option(
+    "--planned-date",
+    metavar="YYYY-MM-DD",
+    default=None,
+    help="With --git: the planned release date [default: now, the data's as-of + 1].",
+)
+@click.option(
+    "--explain-facts",
+    is_flag=True,
+    help="With --git: print the facts and how each was derived (every file's components), "
+    "then exit 0 without scoring.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["json", "text", "junit", "markdown"]),
@@ -85,9 +144,9 @@ def _probability(ctx, param, value):
 @click.option(
     "--fail-on",
     type=click.Choice(["block", "review"]),
-    default="block",
-    show_default=True,
-    help="The least severe decision that fails the gate (exit 1).",
+    default=None,
+    help="The least severe decision that fails the gate (exit 1)  [default: block, or "
+    "thresholds.fail_on of .patchrisk.toml with --git]",
 )
 @click.option(
     "--backtest",
@@ -107,6 +166,15 @@ def gate(
     input_path,
     input_format,
     releases,
+    git_range,
+    repo,
+    config_path,
+    platforms,
+    version,
+    patch_type,
+    package,
+    planned_date,
+    explain_facts,
     fmt,
     as_json,
     output,
@@ -121,7 +189,8 @@ def gate(
 ) -> None:
     """Score candidate patches and decide pass / review / block before they ship.
 
-    INPUT is a CSV or JSON file of candidate patches ('-' reads stdin; schema in docs/gate.md).
+    INPUT is a CSV or JSON file of candidate patches ('-' reads stdin; schema in docs/gate.md);
+    or --git RANGE derives the patch from the firmware repo's change (docs/gate.md).
     Exit 0: all pass; 1: a patch fails the gate; 2: bad input or usage; 3: environment
     failure (no warehouse, no champion, a model hash mismatch, a locked warehouse).
     """
@@ -131,10 +200,42 @@ def gate(
         raise click.UsageError("give the input either as INPUT or as --input, not both")
     source = input_arg or input_path
     release_ids = [r.strip() for value in releases for r in value.split(",") if r.strip()]
-    if source and release_ids:
-        raise click.UsageError("give either an input file or --release, not both")
-    if not source and not release_ids:
-        raise click.UsageError("nothing to gate: give an input file (or '-') or --release IDs")
+    if sum(map(bool, (source, release_ids, git_range))) > 1:
+        raise click.UsageError("give one of an input file, --release or --git")
+    if not source and not release_ids and not git_range:
+        raise click.UsageError(
+            "nothing to gate: give an input file (or '-'), --release IDs or --git RANGE"
+        )
+    change = None
+    if git_range:
+        from ml.gate.change_candidates import ChangeRequest, read_git_change
+
+        change = read_git_change(
+            ChangeRequest(
+                git_range, repo, config_path, platforms, version, patch_type, package, planned_date
+            )
+        )
+        if explain_facts:
+            _explain(change, fmt, output)
+            return
+        config = change.config
+        review_threshold = _first(review_threshold, config.review_threshold)
+        block_threshold = _first(block_threshold, config.block_threshold)
+        fail_on = _first(fail_on, config.fail_on)
+    else:
+        given = {
+            "--repo": repo != Path("."),
+            "--config": config_path,
+            "--platform": platforms,
+            "--version": version,
+            "--patch-type": patch_type,
+            "--package": package,
+            "--planned-date": planned_date,
+            "--explain-facts": explain_facts,
+        }
+        stray = [name for name, value in given.items() if value]
+        if stray:
+            raise click.UsageError(f"{stray[0]} goes with --git RANGE")
     if release_ids and backtest:
         raise click.UsageError("--release always scores as of the release date; drop --backtest")
     if len(set(release_ids)) != len(release_ids):
@@ -142,6 +243,7 @@ def gate(
         fail(f"--release {dup} is given twice", EXIT_BAD_INPUT)
     document = _run(  # an error exits 2 or 3 (ml.cli.options.OneLineErrors): never a pass
         source,
+        change,
         input_format,
         release_ids,
         warehouse,
@@ -149,13 +251,32 @@ def gate(
         model,
         review_threshold,
         block_threshold,
-        fail_on,
+        fail_on or "block",
         backtest,
         lock_timeout,
     )
     from ml.gate.reports import RENDERERS, headline
 
-    text = RENDERERS[fmt](document)
+    _write(RENDERERS[fmt](document), output, headline(document))
+    sys.exit(document["exit_code"])
+
+
+def _first(option, configured):
+    """The option when given, else the config's value."""
+    return configured if option is None else option
+
+
+def _explain(change, fmt: str, output: Path | None) -> None:
+    """--explain-facts: the facts and every file's derivation, as text or JSON."""
+    from ml.gate.reports import render_facts
+
+    facts = change.facts_json(every_file=True)
+    text = json.dumps(facts, indent=2) + "\n" if fmt == "json" else render_facts(facts)
+    _write(text, output, f"patchrisk gate: facts of {change.facts.range} written")
+
+
+def _write(text: str, output: Path | None, headline: str) -> None:
+    """The report to stdout, or to `output` with the headline on stderr."""
     if output is None:
         try:
             sys.stdout.write(text)
@@ -169,12 +290,12 @@ def gate(
             output.write_text(text)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror}", EXIT_FAILURE)
-        click.echo(headline(document), err=True)
-    sys.exit(document["exit_code"])
+        click.echo(headline, err=True)
 
 
 def _run(
     source,
+    change,
     input_format,
     release_ids,
     warehouse,
@@ -187,9 +308,13 @@ def _run(
     lock_timeout,
 ) -> dict:
     from ml.gate.candidates import load_candidates
+    from ml.gate.change_candidates import git_candidates
     from ml.gate.scoring import GateSettings, run_gate
 
-    candidates = load_candidates(source, input_format) if source else None
+    if change is not None:
+        candidates = git_candidates(change)
+    else:
+        candidates = load_candidates(source, input_format) if source else None
     report = run_gate(
         candidates=candidates,
         release_ids=release_ids or None,

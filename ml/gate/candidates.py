@@ -16,7 +16,7 @@ Input schema (docs/gate.md):
 | lines_added          | integer             | 0 .. 2^31-1                                   |
 | lines_deleted        | integer             | 0 .. 2^31-1                                   |
 | components_touched   | text, optional      | `a|b`, known components, empty = none         |
-| package_size_kb      | integer             | 0 .. 2^31-1                                   |
+| package_size_kb      | integer, optional   | 0 .. 2^31-1; empty = unknown (a missing value)|
 | test_files_changed   | integer             | 0 .. files_changed                            |
 | planned_release_date | YYYY-MM-DD, optional| 1900-01-01 .. 2199-12-31; empty = the day     |
 |                      |                     | after the data's as-of date                   |
@@ -54,10 +54,13 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "files_changed",
     "lines_added",
     "lines_deleted",
-    "package_size_kb",
     "test_files_changed",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("components_touched", "planned_release_date")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "components_touched",
+    "package_size_kb",
+    "planned_release_date",
+)
 INPUT_COLUMNS: tuple[str, ...] = (
     "version",
     "platform_id",
@@ -87,12 +90,14 @@ _NOT_SCALAR = "\x00not-a-scalar"
 @dataclass(frozen=True)
 class Candidates:
     """Checked candidate patches: one row per patch, INPUT_COLUMNS typed (counts int64,
-    planned_release_date datetime64 or NaT), plus `row` (1-based position in the input)."""
+    package_size_kb Int64 with NA for unknown, planned_release_date datetime64 or NaT),
+    plus `row` (1-based position in the input); `facts`: how a git change gave them."""
 
     frame: pd.DataFrame
     source: str
     input_format: str
     sha256: str | None
+    facts: dict | None = None
 
 
 def _where(source: str, row: int, column: str | None = None) -> str:
@@ -313,6 +318,16 @@ def _integer_column(text: pd.Series, column: str, name: str) -> pd.Series:
     return values
 
 
+def _optional_integer_column(cells: pd.DataFrame, column: str, name: str) -> pd.Series:
+    """A count that may be left empty (or the column left out): NA = unknown."""
+    if column not in cells:
+        return pd.Series(pd.NA, index=pd.RangeIndex(len(cells)), dtype="Int64")
+    s = cells[column].astype(str).str.strip()
+    present = s != ""
+    values = _integer_column(s.where(present, "0"), column, name).astype("Int64")
+    return values.where(present, pd.NA)
+
+
 def _text_column(text: pd.Series, column: str, name: str) -> pd.Series:
     s = text.str.strip()
     bad = (s == "") | (s == _NOT_SCALAR)
@@ -343,7 +358,10 @@ def check_candidates(cells: pd.DataFrame, name: str) -> pd.DataFrame:
             f"{shown(out['patch_type'].iloc[i])} (expected {', '.join(PATCH_TYPES)})"
         )
     for column in RAW_COUNT_COLUMNS:
-        out[column] = _integer_column(cells[column].astype(str), column, name).to_numpy()
+        if column in OPTIONAL_COLUMNS:
+            out[column] = _optional_integer_column(cells, column, name).to_numpy()
+        else:
+            out[column] = _integer_column(cells[column].astype(str), column, name).to_numpy()
     bad = out["test_files_changed"] > out["files_changed"]
     if bad.any():
         i = _first_bad(bad)

@@ -143,7 +143,9 @@ def derive_release_attributes(raw: pd.DataFrame) -> pd.DataFrame:
         r["previous_version_minor"].astype("Int64"),
         r["previous_release_id"].notna(),
     )
-    counts = {c: r[c].astype("int64") for c in RAW_COUNT_COLUMNS}
+    counts = {
+        c: r[c].astype("Int64" if c == "package_size_kb" else "int64") for c in RAW_COUNT_COLUMNS
+    }
     out["files_changed"] = counts["files_changed"]
     out["lines_added"] = counts["lines_added"]
     out["lines_deleted"] = counts["lines_deleted"]

@@ -14,8 +14,9 @@ from ml.modeling.features import RUSHED_GAP_DAYS
 
 FORMATS = ("json", "text", "junit", "markdown")
 MARKDOWN_MAX_ROWS = 100
+TEXT_WIDTH = 100  # columns of the text report, as every command's (ml.cli.options)
 FACTOR_WRAP = textwrap.TextWrapper(
-    width=100, initial_indent="         - ", subsequent_indent="           "
+    width=TEXT_WIDTH, initial_indent="         - ", subsequent_indent="           "
 )
 
 
@@ -146,16 +147,57 @@ def headline(doc: dict) -> str:
     )
 
 
+def change_summary(facts: dict) -> str:
+    """Where a git candidate's facts came from, in one sentence."""
+    components = ", ".join(facts["components"]) or "none"
+    size = facts["package"]["size_kb"]
+    package = f"{size:,} KiB" if size is not None else "unknown (no --package)"
+    return (
+        f"change {facts['range']} (head {facts['head_commit'][:12]}, "
+        f"{_plural('commit', facts['commits'])}): {_plural('file', facts['files_changed'])}, "
+        f"+{facts['lines_added']:,} / -{facts['lines_deleted']:,} lines, components "
+        f"{components} ({facts['unmatched_files']:,} files match none), "
+        f"{_plural('test file', facts['test_files_changed'])}; patch type "
+        f"{facts['patch_type']['value']} from {facts['patch_type']['from']}; package size "
+        f"{package}"
+    )
+
+
+def render_facts(facts: dict) -> str:
+    """`--explain-facts`: each fact and where it came from, then every changed file with
+    the components and test pattern it matched (100 columns)."""
+    wrap = textwrap.TextWrapper(width=TEXT_WIDTH, subsequent_indent="  ")
+    out = [wrap.fill(change_summary(facts)), f"config: {facts['config']}"]
+    out.append(
+        f"platforms {', '.join(facts['platforms']['ids'])} from {facts['platforms']['from']}"
+    )
+    out.extend(
+        f"version {p}: {v['version']} from {v['from']}" for p, v in facts["versions"].items()
+    )
+    out.append(f"package size: {facts['package']['from']}")
+    out.append(f"planned release date: {facts['planned_release_date']}")
+    out.append("")
+    for f in facts["files"]:
+        lines = "binary" if f["is_binary"] else f"+{f['lines_added']} -{f['lines_deleted']}"
+        path = f["path"] if f["old_path"] is None else f"{f['old_path']} -> {f['path']}"
+        matched = ", ".join(f["components"]) or "no component"
+        out.append(f"{lines:>14}  {path}  [{matched}{', test' if f['is_test'] else ''}]")
+    return "\n".join(out) + "\n"
+
+
 def render_text(doc: dict) -> str:
-    """The headline, the settings, then each patch with its top factors (100 columns)."""
+    """The headline, the settings, the change's facts (--git), then each patch with its
+    top factors (100 columns)."""
     t = doc["thresholds"]
     out = [
         headline(doc),
         f"model {doc['model']['version']}: review >= {t['review']:.3f}, block >= "
         f"{t['block']:.3f}, fails on {t['fail_on']}; warehouse as of "
         f"{doc['warehouse']['as_of_date']}",
-        "",
     ]
+    if "git" in doc["input"]:
+        out.append(textwrap.fill(change_summary(doc["input"]["git"]), TEXT_WIDTH))
+    out.append("")
     for r in doc["results"]:
         out.append(
             f"{r['decision'].upper():<6} {r['release_id']:<28} p={r['regression_probability']:.3f}"
@@ -188,6 +230,15 @@ def render_junit(doc: dict) -> str:
         ("block_threshold", f"{doc['thresholds']['block']:.6f}"),
         ("fail_on", fail_on),
         ("as_of_date", doc["warehouse"]["as_of_date"]),
+        *(
+            [
+                ("git_range", git["range"]),
+                ("git_head_commit", git["head_commit"]),
+                ("change", change_summary(git)),
+            ]
+            if (git := doc["input"].get("git"))
+            else []
+        ),
     ):
         ET.SubElement(props, "property", {"name": name, "value": str(value)})
     for r in results:
@@ -236,6 +287,10 @@ def render_markdown(doc: dict) -> str:
         f"review at p >= {t['review']:.3f}, block at p >= {t['block']:.3f}, "
         f"fails on {t['fail_on']}; warehouse as of {doc['warehouse']['as_of_date']}.",
         "",
+    ]
+    if "git" in doc["input"]:
+        out += [f"**Facts from git**: {_md(change_summary(doc['input']['git']))}.", ""]
+    out += [
         "| patch | decision | P(regression) | predicted errors / 10k device-days | top factors |",
         "|---|---|---:|---:|---|",
     ]

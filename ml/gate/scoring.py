@@ -88,10 +88,9 @@ def candidates_from_releases(con, release_ids: list[str]) -> pd.DataFrame:
         )
     out = found.loc[:, ["row", *INPUT_COLUMNS]].copy()
     out["components_touched"] = out["components_touched"].fillna("").astype(object)
-    for c in ("files_changed", "lines_added", "lines_deleted"):
+    for c in ("files_changed", "lines_added", "lines_deleted", "test_files_changed"):
         out[c] = out[c].astype("int64")
-    for c in ("package_size_kb", "test_files_changed"):
-        out[c] = out[c].astype("int64")
+    out["package_size_kb"] = out["package_size_kb"].astype("Int64")
     out["planned_release_date"] = pd.to_datetime(out["planned_release_date"]).astype(
         "datetime64[s]"
     )
@@ -329,6 +328,12 @@ def score_candidates(mart: pd.DataFrame, model, thresholds: Thresholds) -> list[
         raise EnvironmentFailure(
             f"model {model.version} needs column(s) the gate does not build: {', '.join(missing)}"
         )
+    unknown_size = mart["package_size_kb"].isna()
+    if "package_size_kb" in spec.required_mart_columns and unknown_size.any():
+        raise BadInputError(
+            f"row {mart['row'][unknown_size].iloc[0]}: model {model.version} uses the package "
+            "size: give package_size_kb (or --package FILE with --git)"
+        )
     unknown = [f for f in spec.features if f not in FEATURES]
     if unknown:
         raise EnvironmentFailure(
@@ -416,6 +421,8 @@ def run_gate(
                 "format": candidates.input_format,
                 "sha256": candidates.sha256,
             }
+            if candidates.facts is not None:
+                input_info["git"] = candidates.facts
         else:
             source = "--release"
             frame = candidates_from_releases(con, list(release_ids or []))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -106,3 +108,53 @@ def assert_one_line_error(result: Result, code: int, *texts: str) -> str:
 
 
 REPO_ROOT_FOR_TESTS = Path(__file__).resolve().parents[2]
+
+
+class FirmwareRepo:
+    """A temporary firmware git repository built commit by commit (real git, fixed dates)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._clock = 0
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        self._clock += 1
+        stamp = f"2026-01-01T00:00:{self._clock % 60:02d}+00:00"
+        env = {
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            "GIT_AUTHOR_DATE": stamp,
+            "GIT_COMMITTER_DATE": stamp,
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "PATH": os.environ["PATH"],
+        }
+        done = subprocess.run(
+            ["git", "-C", str(self.root), *args], capture_output=True, text=True, env=env
+        )
+        assert done.returncode == 0, (args, done.stderr)
+        return done.stdout.strip()
+
+    def write(self, path: str, content: str | bytes) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+
+    def commit(self, message: str, **files: str | bytes) -> str:
+        """Write files (keyword = path with '/' spelled '__') and commit everything."""
+        for key, content in files.items():
+            self.write(key.replace("__", "/"), content)
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+
+def lines(n: int, prefix: str = "line") -> str:
+    return "".join(f"{prefix} {i}\n" for i in range(n))

@@ -116,7 +116,8 @@ def _release_key(w: FuzzWorld, row: Row) -> tuple[str, tuple[int, ...]] | None:
     cells = {k: _text(v) for k, v in row}
     if any(v is None for v in cells.values()):
         return None
-    counts = {c: _count(cells[c]) for c in RAW_COUNT_COLUMNS}
+    optional = [c for c in RAW_COUNT_COLUMNS if c in OPTIONAL_COLUMNS and cells.get(c, "") == ""]
+    counts = {c: _count(cells[c]) for c in RAW_COUNT_COLUMNS if c not in optional}
     if None in counts.values() or counts["test_files_changed"] > counts["files_changed"]:
         return None
     platform, version = cells["platform_id"], _VERSION.fullmatch(cells["version"])
