@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,15 +136,17 @@ def measure(cmd: list[str], env: dict[str, str], before=None) -> tuple[float, fl
     """Run one command; return (wall seconds, peak RSS in MB). Fails loudly on error."""
     if before:
         before()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    allowed = (0, 1) if "risk_gate" in " ".join(cmd) else (0,)  # 1 = a patch is blocked
-    if os.waitstatus_to_exitcode(status) not in allowed:
-        sys.exit(f"bench: {' '.join(cmd)} failed: {proc.stderr.read().decode()[-2000:]}")
+    # stderr to a file: a pipe nobody drains would stall a command that says a lot there
+    # (patchrisk build prints a progress line per dbt node)
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        allowed = (0, 1) if "risk_gate" in " ".join(cmd) else (0,)  # 1 = a patch is blocked
+        if os.waitstatus_to_exitcode(status) not in allowed:
+            err.seek(0)
+            sys.exit(f"bench: {' '.join(cmd)} failed: {err.read().decode()[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024
 
 
