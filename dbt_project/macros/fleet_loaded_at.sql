@@ -16,7 +16,7 @@
         {%- for table, column in day_columns.items() %}
         select
             '{{ table }}' as table_name,
-            max(cast({{ column }} as date)) as newest_day
+            max(try_cast({{ column }} as date)) as newest_day  -- a faulty raw value: skipped
         from {{ source('fleet', table) }}
         {% if not loop.last %}union all{% endif %}
         {%- endfor %}
